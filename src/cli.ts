@@ -1,0 +1,49 @@
+/**
+ * Entry of the agent binary: flags and config file → a running Node.
+ *
+ * @module
+ */
+import { ConfigError, helpText, loadConfig, parseFlags } from "./config.ts";
+import { Node } from "./node/node.ts";
+
+async function main(args: string[]): Promise<number> {
+  let config;
+  try {
+    const parsed = parseFlags(args);
+    if (parsed.help) {
+      console.log(helpText());
+      return 0;
+    }
+    config = await loadConfig(Deno.env.get("CONFIG_FOLDER") || "./etc", parsed.values);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`steward: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  let node: Node;
+  try {
+    node = await Node.start(config);
+  } catch (err) {
+    console.error(`steward: ${(err as Error).message}`);
+    return 1;
+  }
+  const stop = async () => {
+    await node.stop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  console.log(
+    `steward ${config.nodeName}: accepting messages on ${config.socketFolder}/steward.sock`,
+  );
+  node.ready.then(
+    () => console.log(`steward ${config.nodeName}: ready`),
+    (err) => console.error(`steward ${config.nodeName}: broker unusable: ${err.message}`),
+  );
+  await new Promise(() => {});
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,215 @@
+/**
+ * Agent configuration with the seed's semantics: defaults, overridden by the config file in
+ * `CONFIG_FOLDER`, overridden by flags; flags given are written back to the file.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { NODE_NAME_PATTERN } from "./message/schema.ts";
+
+type Kind = "string" | "int" | "bool";
+interface FlagSpec<T> {
+  kind: Kind;
+  default: T;
+  help: string;
+}
+const str = (d: string, help: string): FlagSpec<string> => ({ kind: "string", default: d, help });
+const int = (d: number, help: string): FlagSpec<number> => ({ kind: "int", default: d, help });
+const bool = (d: boolean, help: string): FlagSpec<boolean> => ({ kind: "bool", default: d, help });
+
+/** Every option of the agent, with the seed's names, defaults and help text. */
+export const FLAGS = {
+  nodeName: str("", "unique name of this node; used as a NATS subject token (required)"),
+  centralNodeName: str("central", "node that receives error logs and hello messages"),
+  brokerAddress: str("127.0.0.1:4222", "NATS broker address; several separated by ','"),
+  socketFolder: str("./tmp", "folder of the unix socket steward.sock"),
+  tcpListener: str("", "host:port of a TCP listener for messages (off when empty)"),
+  httpListener: str("", "host:port of an HTTP listener for messages (off when empty)"),
+  databaseFolder: str("./var/lib", "folder of the Deno KV database and the audit log"),
+  subscribersDataFolder: str("./data", "folder where reply files are written"),
+  natsConnectRetryInterval: int(5, "seconds between attempts to reach the broker"),
+  profilingPort: str("", "accepted for compatibility; profiling is done with Deno's tools"),
+  promHostAndPort: str("", "host:port of the Prometheus /metrics listener (off when empty)"),
+  defaultMessageTimeout: int(10, "seconds to wait for an ACK when a message gives none"),
+  defaultMessageRetries: int(3, "resends after an ACK timeout when a message gives none"),
+  defaultMethodTimeout: int(10, "seconds a method may run when a message gives none"),
+  rootCAPath: str("", "PEM file of the root CA that signed the broker's TLS certificate"),
+  nkeySeedFile: str("", "file holding this node's NKEY seed for broker authentication"),
+  exposeDataFolder: str("", "host:port to serve the data folder read-only (off when empty)"),
+  errorMessageTimeout: int(60, "seconds to wait for central's ACK of an error message"),
+  errorMessageRetries: int(10, "resends of an error message to central"),
+  ringBufferSize: int(10_000, "capacity of the FIFO ring buffer between inputs and publishers"),
+  maxMessageSize: int(8 * 1024 * 1024, "largest message or reply payload, in bytes"),
+  startPubREQHello: int(30, "seconds between hello messages to central (0 = never)"),
+  startSubREQErrorLog: bool(true, "subscribe to REQErrorLog (central's error log)"),
+  startSubREQHello: bool(true, "subscribe to REQHello (central's registry of nodes)"),
+  startSubREQToFileAppend: bool(true, "subscribe to REQToFileAppend"),
+  startSubREQToFile: bool(true, "subscribe to REQToFile"),
+  startSubREQPing: bool(true, "subscribe to REQPing"),
+  startSubREQPong: bool(true, "subscribe to REQPong"),
+  startSubREQCliCommand: bool(true, "subscribe to REQCliCommand"),
+  startSubREQToConsole: bool(true, "subscribe to REQToConsole"),
+  startSubREQHttpGet: bool(true, "subscribe to REQHttpGet"),
+  startSubREQTailFile: bool(true, "subscribe to REQTailFile"),
+  startSubREQCliCommandCont: bool(true, "subscribe to REQCliCommandCont"),
+  startSubREQOpCommand: bool(true, "subscribe to REQOpCommand and REQOpProcess*"),
+} as const;
+
+/** Name of an agent option. */
+export type FlagName = keyof typeof FLAGS;
+/** The agent's configuration: one value per option in {@linkcode FLAGS}. */
+export type Config = { -readonly [K in FlagName]: (typeof FLAGS)[K]["default"] };
+
+/** A bad flag, flag value or config file; the CLI exits with code 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Returns a configuration holding every default, with `overrides` applied. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  const config = {} as Record<string, unknown>;
+  for (const [name, spec] of Object.entries(FLAGS)) config[name] = spec.default;
+  return { ...(config as Config), ...overrides };
+}
+
+function parseValue(name: string, kind: Kind, raw: string): string | number | boolean {
+  if (kind === "int") {
+    if (!/^-?\d+$/.test(raw)) {
+      throw new ConfigError(`flag -${name}: "${raw}" is not a whole number`);
+    }
+    const n = Number(raw);
+    if (n < 0) throw new ConfigError(`flag -${name}: must not be negative, got ${raw}`);
+    return n;
+  }
+  if (kind === "bool") {
+    if (/^(true|1)$/i.test(raw)) return true;
+    if (/^(false|0)$/i.test(raw)) return false;
+    throw new ConfigError(`flag -${name}: "${raw}" is not true or false`);
+  }
+  return raw;
+}
+
+/** The result of reading the command line. */
+export interface ParsedFlags {
+  /** Values of the flags that were given. */
+  values: Partial<Config>;
+  /** True when `--help` or `-h` was given. */
+  help: boolean;
+}
+
+/**
+ * Reads flags in the forms `--flag=value`, `--flag value`, `-flag=value` and `-flag value`;
+ * a bool flag given alone means true.
+ *
+ * @throws {ConfigError} on an unknown flag, a missing value or a bad value.
+ * @example
+ * ```ts
+ * import { parseFlags } from "./config.ts";
+ * parseFlags(["-nodeName=ship1", "--startPubREQHello", "60"]).values;
+ * // { nodeName: "ship1", startPubREQHello: 60 }
+ * ```
+ */
+export function parseFlags(args: readonly string[]): ParsedFlags {
+  const values: Record<string, unknown> = {};
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const match = /^--?([A-Za-z][A-Za-z0-9]*)(?:=(.*))?$/s.exec(arg);
+    if (!match) throw new ConfigError(`unexpected argument "${arg}" (flags look like -name=value)`);
+    const [, name, inline] = match;
+    if (name === "help" || name === "h") {
+      help = true;
+      continue;
+    }
+    const spec = (FLAGS as Record<string, FlagSpec<unknown>>)[name];
+    if (!spec) throw new ConfigError(`unknown flag -${name} (see --help)`);
+    let raw = inline;
+    if (raw === undefined) {
+      if (spec.kind === "bool") raw = "true";
+      else if (i + 1 < args.length) raw = args[++i];
+      else throw new ConfigError(`flag -${name} needs a value`);
+    }
+    values[name] = parseValue(name, spec.kind, raw);
+  }
+  return { values: values as Partial<Config>, help };
+}
+
+/** Checks values that flags and the config file can both get wrong. */
+export function validateConfig(config: Config): void {
+  if (!NODE_NAME_PATTERN.test(config.nodeName)) {
+    throw new ConfigError(
+      config.nodeName === ""
+        ? "-nodeName is required (give it as a flag or in the config file)"
+        : `-nodeName "${config.nodeName}": must be letters, digits, '_' or '-'`,
+    );
+  }
+  if (!NODE_NAME_PATTERN.test(config.centralNodeName)) {
+    throw new ConfigError(`-centralNodeName "${config.centralNodeName}": not a valid node name`);
+  }
+  for (const name of ["tcpListener", "httpListener", "promHostAndPort", "exposeDataFolder"]) {
+    const v = config[name as FlagName] as string;
+    if (v !== "" && !/^[^:\s]*:\d{1,5}$/.test(v)) {
+      throw new ConfigError(`-${name} "${v}": expected host:port`);
+    }
+  }
+  if (config.ringBufferSize < 1) throw new ConfigError("-ringBufferSize must be at least 1");
+}
+
+/** Renders `--help`: every flag with its default. */
+export function helpText(): string {
+  const lines = [
+    "Usage: steward [flags]   (config file: $CONFIG_FOLDER/config.json, default ./etc)",
+    "",
+  ];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    lines.push(`  -${name} ${spec.kind === "bool" ? "" : spec.kind}`.trimEnd());
+    lines.push(`\t${spec.help} (default ${JSON.stringify(spec.default)})`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Loads the configuration: defaults, then `$configFolder/config.json` (created on first
+ * start), then `flags`. The merged result is written back, so flags become the new defaults.
+ *
+ * @throws {ConfigError} when the config file is not valid JSON or holds bad values.
+ * @example
+ * ```ts ignore
+ * import { loadConfig, parseFlags } from "./config.ts";
+ * const config = await loadConfig("./etc", parseFlags(Deno.args).values);
+ * ```
+ */
+export async function loadConfig(configFolder: string, flags: Partial<Config>): Promise<Config> {
+  const file = join(configFolder, "config.json");
+  let fromFile: Record<string, unknown> = {};
+  let existed = true;
+  try {
+    fromFile = JSON.parse(await Deno.readTextFile(file));
+    if (fromFile === null || typeof fromFile !== "object" || Array.isArray(fromFile)) {
+      throw new ConfigError(`config file ${file}: expected a JSON object`);
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) existed = false;
+    else if (err instanceof SyntaxError) {
+      throw new ConfigError(`config file ${file}: not valid JSON: ${err.message}`);
+    } else throw err;
+  }
+  const fileValues: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fromFile)) {
+    const spec = (FLAGS as Record<string, FlagSpec<unknown>>)[name];
+    if (!spec) throw new ConfigError(`config file ${file}: unknown setting "${name}"`);
+    const expected = spec.kind === "int" ? "number" : spec.kind === "bool" ? "boolean" : "string";
+    const actual = typeof value;
+    if (actual !== expected || (spec.kind === "int" && !Number.isInteger(value))) {
+      throw new ConfigError(`config file ${file}: "${name}" must be a ${expected}`);
+    }
+    fileValues[name] = value;
+  }
+  const config = defaultConfig({ ...(fileValues as Partial<Config>), ...flags });
+  validateConfig(config);
+  if (!existed || Object.keys(flags).length > 0) {
+    await Deno.mkdir(configFolder, { recursive: true });
+    await Deno.writeTextFile(file, JSON.stringify(config, null, 2) + "\n");
+  }
+  return config;
+}

@@ -1,0 +1,111 @@
+/**
+ * Turns raw input (from the socket, TCP or HTTP) into accepted messages and answers.
+ *
+ * @module
+ */
+import { checkReplyPath } from "../message/paths.ts";
+import {
+  describeIssues,
+  inputMessageSchema,
+  type Message,
+  normalizeSpellings,
+} from "../message/schema.ts";
+import { methodNamed } from "../methods/table.ts";
+import type { Node } from "../node/node.ts";
+
+/** The answer to one input message. */
+export type Answer =
+  | { status: "accepted"; index: number; id: string; toNode: string; method: string }
+  | { status: "rejected"; index?: number; error: string };
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Checks one input message beyond its schema: a known method, a usable reply method, a safe
+ * reply path and a size within the limit. Returns the reason it is refused, or undefined.
+ */
+function refusal(
+  m: Message | {
+    method: string;
+    replyMethod?: string;
+    directory: string;
+    fileName: string;
+    data: string;
+  },
+  maxBytes: number,
+): string | undefined {
+  const def = methodNamed(m.method);
+  if (!def) return `method: unknown method "${m.method}"`;
+  if (m.replyMethod !== undefined && m.replyMethod !== "") {
+    const reply = methodNamed(m.replyMethod);
+    if (!reply) return `replyMethod: unknown method "${m.replyMethod}"`;
+    if (!reply.replyTarget) return `replyMethod: ${m.replyMethod} cannot handle replies`;
+  }
+  const path = checkReplyPath(m.directory, m.fileName);
+  if (path) return path;
+  if (m.data.length > maxBytes) return `data: larger than the limit of ${maxBytes} bytes`;
+  return undefined;
+}
+
+/**
+ * Validates one complete JSON value (an array of messages, or one message), stamps and stores
+ * the valid ones, and answers each: accepted with its id, or rejected with the reason.
+ * Rejections are also reported to the central error log.
+ *
+ * @example
+ * ```ts ignore
+ * import { intake } from "./intake.ts";
+ * const answers = await intake(node, new TextEncoder().encode('{"toNode":"ship1","method":"REQPing"}'), "socket");
+ * ```
+ */
+export async function intake(node: Node, bytes: Uint8Array, input: string): Promise<Answer[]> {
+  const reject = (error: string, index?: number): Answer => {
+    node.metrics.rejected.inc({ input });
+    node.reportError(`input rejected (${input}): ${error}`);
+    return { status: "rejected", ...(index === undefined ? {} : { index }), error };
+  };
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    return [reject("input is not valid UTF-8")];
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return [reject(`malformed JSON: ${(err as Error).message}`)];
+  }
+  const items = Array.isArray(raw) ? raw : [raw];
+  const answers: Answer[] = [];
+  const accepted: Message[] = [];
+  items.forEach((item, index) => {
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      answers.push(reject("expected a message object", index));
+      return;
+    }
+    const parsed = inputMessageSchema.safeParse(normalizeSpellings(item));
+    if (!parsed.success) {
+      answers.push(reject(describeIssues(parsed.error.issues), index));
+      return;
+    }
+    const why = refusal(parsed.data, node.config.maxMessageSize);
+    if (why) {
+      answers.push(reject(why, index));
+      return;
+    }
+    for (const m of node.stamp(parsed.data)) {
+      accepted.push(m);
+      answers.push({ status: "accepted", index, id: m.id, toNode: m.toNode, method: m.method });
+    }
+  });
+  if (accepted.length > 0) {
+    try {
+      await node.submit(accepted);
+    } catch (err) {
+      const error = `not stored: ${(err as Error).message}`;
+      return answers.map((a) => a.status === "accepted" ? reject(error, a.index) : a);
+    }
+  }
+  return answers;
+}

@@ -1,0 +1,111 @@
+import type { Node } from "../node/node.ts";
+import { type Answer, intake } from "./intake.ts";
+import { JsonSplitter } from "./json_splitter.ts";
+
+/** Timing and size limits of a socket or TCP connection. */
+export interface ConnectionLimits {
+  /** Close a connection that sends nothing, or stalls mid-message, for this long. */
+  idleMs: number;
+  /** After answering a complete message, wait this long for more before closing. */
+  lingerMs: number;
+  /** Largest incomplete message held, in bytes. */
+  maxPendingBytes: number;
+}
+
+const encoder = new TextEncoder();
+const TIMEOUT = Symbol("timeout");
+
+/**
+ * Serves one unix socket or TCP connection: every complete JSON value is taken in as it
+ * arrives and answered with one JSON line per message. The connection closes when the client
+ * closes its side, after `lingerMs` of quiet once something was answered, or after `idleMs`.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveConnection } from "./serve_connection.ts";
+ * for await (const conn of listener) serveConnection(node, conn, "socket", limits);
+ * ```
+ */
+export async function serveConnection(
+  node: Node,
+  conn: Deno.Conn,
+  input: string,
+  limits: ConnectionLimits,
+  signal?: AbortSignal,
+): Promise<void> {
+  const splitter = new JsonSplitter();
+  const reader = conn.readable.getReader();
+  const writer = conn.writable.getWriter();
+  let answered = false;
+  let open = true;
+  const send = async (answers: Answer[]) => {
+    answered = true;
+    if (!open) return;
+    try {
+      await writer.write(encoder.encode(answers.map((a) => JSON.stringify(a) + "\n").join("")));
+    } catch {
+      open = false; // The client stopped reading; its messages are still taken in.
+    }
+  };
+  const handle = async (pieces: ReturnType<JsonSplitter["push"]>) => {
+    for (const piece of pieces) {
+      if (piece.kind === "value") await send(await intake(node, piece.bytes, input));
+      else {
+        const text = new TextDecoder().decode(piece.bytes.subarray(0, 80)).trim();
+        const error = splitter.pending === 0 && piece.bytes.length > 0 && isTruncated(piece.bytes)
+          ? `truncated JSON: the input ended before the message was complete`
+          : `malformed JSON: expected an array or object, got ${JSON.stringify(text)}`;
+        node.metrics.rejected.inc({ input });
+        node.reportError(`input rejected (${input}): ${error}`);
+        await send([{ status: "rejected", error }]);
+      }
+    }
+  };
+  const onAbort = () => reader.cancel().catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    while (!signal?.aborted) {
+      const wait = splitter.pending === 0 && answered ? limits.lingerMs : limits.idleMs;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const result = await Promise.race([
+        reader.read(),
+        new Promise<typeof TIMEOUT>((r) => timer = setTimeout(() => r(TIMEOUT), wait)),
+      ]).finally(() => clearTimeout(timer));
+      if (result === TIMEOUT) {
+        if (splitter.pending > 0) {
+          await handle(splitter.end());
+        } else if (!answered) {
+          await send([{ status: "rejected", error: `no message received within ${wait} ms` }]);
+        }
+        break;
+      }
+      if (result.done) {
+        await handle(splitter.end());
+        break;
+      }
+      await handle(splitter.push(result.value));
+      if (splitter.pending > limits.maxPendingBytes) {
+        const error = `message larger than the limit of ${limits.maxPendingBytes} bytes`;
+        node.reportError(`input rejected (${input}): ${error}`);
+        await send([{ status: "rejected", error }]);
+        break;
+      }
+    }
+  } catch {
+    // A reset connection ends like a closed one.
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    reader.cancel().catch(() => {});
+    await writer.close().catch(() => {});
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+function isTruncated(bytes: Uint8Array): boolean {
+  const first = bytes.find((b) => b > 0x20);
+  return first === 0x5b || first === 0x7b;
+}

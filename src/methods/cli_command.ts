@@ -1,0 +1,25 @@
+import { runCommand } from "./run_command.ts";
+import { type MethodDefinition, MethodError } from "./types.ts";
+import { substituteData } from "./substitute_data.ts";
+
+/** `REQCliCommand`: runs a command and replies with its standard output when it ends. */
+export const cliCommand: MethodDefinition = {
+  name: "REQCliCommand",
+  event: "CommandACK",
+  defaultReplyMethod: "REQToFileAppend",
+  replyTarget: true,
+  flag: "startSubREQCliCommand",
+  description: "run a command (methodArgs) and reply with its output when it ends",
+  async handler({ node, message, signal }) {
+    const argv = substituteData(message.methodArgs, message.data);
+    const out = await runCommand(argv, { signal, maxOutputBytes: node.config.maxMessageSize });
+    if (out.code !== 0) {
+      const stderr = out.stderr.trim();
+      throw new MethodError(
+        `${argv[0]} exited with code ${out.code}${stderr ? `: ${stderr}` : ""}`,
+        { cause: { stdout: out.stdout } },
+      );
+    }
+    return { data: out.stdout };
+  },
+};

@@ -1,0 +1,61 @@
+/**
+ * The interface every request method implements, and what a method may use of its node.
+ *
+ * @module
+ */
+import type { Config, FlagName } from "../config.ts";
+import type { Event, Message } from "../message/schema.ts";
+import type { Supervisor } from "../node/supervisor.ts";
+import type { HelloStore } from "../store/hello_store.ts";
+
+/** What a method handler may use of the node it runs on. */
+export interface NodeServices {
+  readonly config: Readonly<Config>;
+  readonly supervisor: Supervisor;
+  readonly hello: HelloStore;
+  /** Writes (or appends) `content` to the reply file a message names, inside the data folder. */
+  writeReplyFile(message: Message, content: string, mode: "write" | "append"): Promise<string>;
+  /** Prints a line on the node's standard output. */
+  print(line: string): void;
+  /** Sends an error line to the central node's error log. */
+  reportError(text: string, about?: Message): void;
+  /** Starts the subscriber for `method`; returns its process id. */
+  startSubscriber(method: string, allowedNodes?: string[]): number;
+}
+
+/** What a handler gets for one message. */
+export interface MethodContext {
+  readonly node: NodeServices;
+  readonly message: Message;
+  /** Aborted when `methodTimeout` expires or the subscriber stops. */
+  readonly signal: AbortSignal;
+  /** Sends one partial result back now (streaming methods). */
+  emit(data: string): Promise<void>;
+}
+
+/** What a handler returns: the data of its reply. */
+export interface MethodResult {
+  data: string;
+}
+
+/** A request method: one module implements it, and the method table lists it. */
+export interface MethodDefinition {
+  readonly name: string;
+  /** Subject suffix: whether the sender waits for an ACK, and command or event. */
+  readonly event: Event;
+  /** Reply method used when a message names none; absent for methods that send no reply. */
+  readonly defaultReplyMethod?: string;
+  /** True when the method can be a message's `replyMethod`. */
+  readonly replyTarget?: boolean;
+  /** The `--startSubREQ…` flag that starts its subscriber. */
+  readonly flag: FlagName;
+  /** One line for `--help` and documentation. */
+  readonly description: string;
+  /** Runs the method; throws to send an error reply. */
+  handler(ctx: MethodContext): Promise<MethodResult>;
+}
+
+/** An error whose message is meant for the operator as it is (no stack trace needed). */
+export class MethodError extends Error {
+  override name = "MethodError";
+}

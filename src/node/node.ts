@@ -1,0 +1,556 @@
+/**
+ * The Node: one agent, wiring inputs, KV, ring buffer, publishers, subscribers and methods.
+ * It has no module-level state, so a process can run several nodes.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
+import { AuditLog } from "../audit.ts";
+import type { Config } from "../config.ts";
+import { createIdGenerator } from "../message/id.ts";
+import { replyFilePath } from "../message/paths.ts";
+import type { InputMessage, Message } from "../message/schema.ts";
+import { subjectFor } from "../message/subject.ts";
+import { methodNamed, METHODS } from "../methods/table.ts";
+import { type MethodDefinition, MethodError, type NodeServices } from "../methods/types.ts";
+import { Metrics } from "../metrics.ts";
+import { DedupStore } from "../store/dedup_store.ts";
+import { HelloStore } from "../store/hello_store.ts";
+import { InflightStore } from "../store/inflight_store.ts";
+import { KvBatcher } from "../store/kv_batcher.ts";
+import { connectBroker } from "../transport/nats.ts";
+import { Publisher, type PublishOutcome } from "./publisher.ts";
+import { RingBuffer } from "./ring_buffer.ts";
+import { Subscriber } from "./subscriber.ts";
+import { Supervisor } from "./supervisor.ts";
+import { startInputs } from "../input/start_inputs.ts";
+
+/** Options of {@linkcode Node.start}. */
+export interface NodeOptions {
+  /** Where REQToConsole and status lines go (default: standard output). */
+  print?: (line: string) => void;
+  /** Where local error lines go (default: standard error). */
+  log?: (line: string) => void;
+  /** Collect default process metrics (default true; off when many nodes share a process). */
+  defaultMetrics?: boolean;
+  /** How long a receiver remembers executed ids (default 24 h). */
+  dedupRetentionMs?: number;
+}
+
+/** A reply handled on this node, as seen by local waiters (the playbook client). */
+export type ReplyListener = (reply: Message) => void;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A Steward agent.
+ *
+ * @example
+ * ```ts ignore
+ * import { Node } from "./node.ts";
+ * import { defaultConfig } from "../config.ts";
+ * const node = await Node.start(defaultConfig({ nodeName: "central" }));
+ * await node.ready;
+ * await node.stop();
+ * ```
+ */
+export class Node implements NodeServices {
+  readonly config: Readonly<Config>;
+  readonly supervisor: Supervisor;
+  readonly metrics: Metrics;
+  readonly hello: HelloStore;
+  /** Resolves once the broker is reached and every subscriber is listening. */
+  readonly ready: Promise<void>;
+
+  #kv: Deno.Kv;
+  #batcher: KvBatcher;
+  #inflight: InflightStore;
+  #dedup: DedupStore;
+  #audit: AuditLog;
+  #ring: RingBuffer<Message>;
+  #publishers = new Map<string, Publisher>();
+  #nc: Promise<NatsConnection>;
+  #connection: NatsConnection | undefined;
+  #nextId = createIdGenerator();
+  #print: (line: string) => void;
+  #log: (line: string) => void;
+  #fileQueues = new Map<string, Promise<void>>();
+  #replyListeners = new Set<ReplyListener>();
+  #stopped = false;
+  #ready = Promise.withResolvers<void>();
+  #listening: Promise<void>[] = [];
+
+  private constructor(
+    config: Config,
+    kv: Deno.Kv,
+    audit: AuditLog,
+    options: NodeOptions,
+  ) {
+    this.config = config;
+    this.#kv = kv;
+    this.#audit = audit;
+    this.#print = options.print ?? ((line) => console.log(line));
+    this.#log = options.log ?? ((line) => console.error(line));
+    this.metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
+    this.supervisor = new Supervisor((info, err) =>
+      this.reportError(`process ${info.kind} ${info.name} failed: ${errorText(err)}`)
+    );
+    this.#batcher = new KvBatcher(kv);
+    this.#inflight = new InflightStore(kv, this.#batcher);
+    this.#dedup = new DedupStore(kv, this.#batcher, options.dedupRetentionMs ?? DAY_MS);
+    this.hello = new HelloStore(kv);
+    this.#ring = new RingBuffer(config.ringBufferSize);
+    this.#nc = connectBroker({
+      brokerAddress: config.brokerAddress,
+      name: config.nodeName,
+      retryIntervalSeconds: config.natsConnectRetryInterval,
+      nkeySeedFile: config.nkeySeedFile || undefined,
+      rootCAPath: config.rootCAPath || undefined,
+      onStatus: (s) => {
+        if (s.type === "disconnect" || s.type === "reconnect") {
+          this.#log(`${new Date().toISOString()} ${config.nodeName}: broker ${s.type}`);
+        }
+      },
+    }).then((nc) => this.#connection = nc);
+    // Failure to connect is reported by whoever awaits the connection.
+    this.#nc.catch(() => {});
+    this.ready = this.#ready.promise;
+  }
+
+  /**
+   * Opens the node's folders and database, recovers unfinished messages and starts every
+   * process its configuration asks for. Inputs accept messages before the broker is reached.
+   *
+   * @throws {Error} when a folder or the database cannot be used, saying which and why.
+   */
+  static async start(config: Config, options: NodeOptions = {}): Promise<Node> {
+    for (
+      const [flag, folder] of [
+        ["databaseFolder", config.databaseFolder],
+        ["subscribersDataFolder", config.subscribersDataFolder],
+      ]
+    ) {
+      await checkWritableFolder(flag, folder);
+    }
+    let kv: Deno.Kv;
+    const kvPath = `${config.databaseFolder}/steward.kv`;
+    try {
+      kv = await Deno.openKv(kvPath);
+    } catch (err) {
+      throw new Error(`Cannot open the database ${kvPath}: ${errorText(err)}`);
+    }
+    const audit = await AuditLog.open(`${config.databaseFolder}/audit.log`);
+    const node = new Node(config, kv, audit, options);
+    await node.#boot();
+    return node;
+  }
+
+  async #boot(): Promise<void> {
+    for (const method of METHODS.values()) {
+      if (this.config[method.flag]) this.startSubscriber(method.name);
+    }
+    await startInputs(this);
+    Promise.all([this.#nc, ...this.#listening]).then(
+      () => this.#ready.resolve(),
+      (err) => this.#ready.reject(err),
+    );
+    this.#ready.promise.catch(() => {});
+    this.supervisor.start("ticker", "dispatcher", (signal) => this.#dispatch(signal));
+    if (this.config.startPubREQHello > 0) {
+      this.supervisor.start("ticker", "REQHello", (signal) => this.#sayHello(signal));
+    }
+    let recovered = 0;
+    for await (
+      const m of this.#inflight.list((id, why) =>
+        this.reportError(`dropped unreadable inflight record ${id}: ${why}`)
+      )
+    ) {
+      recovered++;
+      await this.#ring.push(m);
+    }
+    if (recovered > 0) this.#log(`${this.config.nodeName}: re-sending ${recovered} unfinished`);
+    this.metrics.inflight.set(this.#inflight.size);
+    for await (const record of this.#dedup.interrupted()) {
+      const def = methodNamed(record.message.method);
+      if (def) {
+        await this.#reply(record.message, def, {
+          ok: false,
+          data: "",
+          error: `${this.config.nodeName} restarted while running this message; ` +
+            `not run again (at most once)`,
+        });
+      }
+      await this.#dedup.record(record.message, "done");
+    }
+  }
+
+  /** The broker connection, once reached. */
+  connection(): Promise<NatsConnection> {
+    return this.#nc;
+  }
+
+  /** Messages accepted and not yet finished. */
+  get inflightCount(): number {
+    return this.#inflight.size;
+  }
+
+  /**
+   * Turns one input message into stamped messages, one per target node, with the configured
+   * defaults for the timeouts and retries it leaves out.
+   */
+  stamp(input: InputMessage): Message[] {
+    const nodes = [...new Set([...(input.toNodes ?? []), ...(input.toNode ? [input.toNode] : [])])];
+    const c = this.config;
+    const { toNodes: _ignored, ...rest } = input;
+    return nodes.map((toNode) => ({
+      ...rest,
+      toNode,
+      id: this.#nextId(),
+      fromNode: c.nodeName,
+      ACKTimeout: input.ACKTimeout || c.defaultMessageTimeout,
+      retries: input.retries ?? c.defaultMessageRetries,
+      replyACKTimeout: input.replyACKTimeout || c.defaultMessageTimeout,
+      replyRetries: input.replyRetries ?? c.defaultMessageRetries,
+      methodTimeout: input.methodTimeout || c.defaultMethodTimeout,
+      replyMethodTimeout: input.replyMethodTimeout || c.defaultMethodTimeout,
+      createdAt: Date.now(),
+      isReply: false,
+    }));
+  }
+
+  /**
+   * Persists `messages` in KV, then queues them on the ring buffer (waiting while it is full).
+   * Resolves once they are durable and queued: only then is a sender told "accepted".
+   */
+  async submit(messages: readonly Message[]): Promise<void> {
+    if (this.#stopped) throw new Error(`node ${this.config.nodeName} is stopping`);
+    await this.#inflight.put(messages);
+    this.metrics.inflight.set(this.#inflight.size);
+    for (const m of messages) {
+      if (!m.isReply) this.metrics.accepted.inc({ method: m.method, peer: m.toNode });
+      await this.#ring.push(m);
+    }
+    this.metrics.ringBufferDepth.set(this.#ring.length);
+  }
+
+  /** Listens to every reply handled on this node (used to hand results to waiting clients). */
+  onReply(listener: ReplyListener): () => void {
+    this.#replyListeners.add(listener);
+    return () => this.#replyListeners.delete(listener);
+  }
+
+  async #dispatch(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let m: Message;
+      try {
+        m = await this.#ring.pop(signal);
+      } catch {
+        return;
+      }
+      this.metrics.ringBufferDepth.set(this.#ring.length);
+      const def = methodNamed(m.method);
+      if (!def) {
+        this.#finished(m, { delivered: false, reason: "refused", error: "unknown method" });
+        continue;
+      }
+      this.#publisherFor(subjectFor(m.toNode, m.method, def.event), def).enqueue(m);
+    }
+  }
+
+  #publisherFor(subject: string, def: MethodDefinition): Publisher {
+    let pub = this.#publishers.get(subject);
+    if (pub) return pub;
+    pub = new Publisher(subject, def.event, {
+      connection: () => this.#nc,
+      window: 1024,
+      sent: (m, attempt) => {
+        this.metrics.published.inc({ method: m.method, peer: m.toNode });
+        if (attempt > 0) this.metrics.retried.inc({ method: m.method, peer: m.toNode });
+        if (attempt === 0) this.#audit.record("published", subject, m);
+      },
+      finished: (m, outcome) => this.#finished(m, outcome),
+    });
+    this.#publishers.set(subject, pub);
+    const created = pub;
+    this.supervisor.start("publisher", subject, async (signal) => {
+      try {
+        await created.run(signal);
+      } finally {
+        if (this.#publishers.get(subject) === created) this.#publishers.delete(subject);
+      }
+    }, { method: def.name });
+    return pub;
+  }
+
+  #finished(m: Message, outcome: PublishOutcome): void {
+    const labels = { method: m.method, peer: m.toNode };
+    const subject = `${m.toNode}.${m.method}`;
+    if (outcome.delivered) {
+      this.metrics.delivered.inc(labels);
+      if (outcome.ackMs > 0) {
+        this.metrics.ackLatency.observe({ method: m.method }, outcome.ackMs / 1000);
+      }
+      this.#audit.record("delivered", subject, m, outcome.duplicate ? "duplicate" : undefined);
+    } else {
+      this.metrics.failed.inc({ ...labels, reason: outcome.reason });
+      this.#audit.record(
+        outcome.reason === "refused" ? "refused" : "failed",
+        subject,
+        m,
+        outcome.error,
+      );
+      this.reportError(outcome.error, m);
+      this.#notifyFailure(m, outcome.error);
+    }
+    this.#inflight.remove(m.id).catch((err) =>
+      this.#log(`cannot remove finished message ${m.id} from KV: ${errorText(err)}`)
+    ).finally(() => this.metrics.inflight.set(this.#inflight.size));
+  }
+
+  /** A request that could not be delivered is answered locally with an error reply. */
+  #notifyFailure(m: Message, error: string): void {
+    if (m.isReply || this.#replyListeners.size === 0) return;
+    const reply: Message = {
+      ...this.#replyShell(m, methodNamed(m.method)),
+      toNode: this.config.nodeName,
+      fromNode: m.toNode,
+      ok: false,
+      error,
+    };
+    for (const l of this.#replyListeners) l(reply);
+  }
+
+  /** Starts the subscriber process for `method` on this node; returns its process id. */
+  startSubscriber(method: string, allowedNodes?: string[]): number {
+    const def = methodNamed(method);
+    if (!def) throw new MethodError(`unknown method ${method}`);
+    const existing = this.supervisor.find({ kind: "subscriber", method });
+    if (existing.length > 0) {
+      throw new MethodError(`a subscriber for ${method} is already running (id ${existing[0].id})`);
+    }
+    const sub = new Subscriber(def, {
+      nodeName: this.config.nodeName,
+      connection: () => this.#nc,
+      seen: (id) => this.#dedup.seen(id),
+      takeOn: (m) => this.#dedup.record(m, "running"),
+      execute: (m, d) => this.#execute(m, d),
+      refused: (reason, m) => this.reportError(`refused: ${reason}`, m),
+      received: (m) => this.metrics.received.inc({ method: m.method, peer: m.fromNode }),
+      duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: m.fromNode }),
+    }, allowedNodes);
+    this.#listening.push(sub.listening);
+    return this.supervisor.start("subscriber", sub.subject, (signal) => sub.run(signal), {
+      method,
+      allowedNodes: sub.allowedNodes ? [...sub.allowedNodes] : undefined,
+    }).id;
+  }
+
+  #execute(m: Message, def: MethodDefinition): void {
+    this.supervisor.start("method", `${def.name} ${m.id}`, async (stop) => {
+      const signal = AbortSignal.any([stop, AbortSignal.timeout(m.methodTimeout * 1000)]);
+      let seq = 0;
+      const emit = async (data: string) => {
+        await this.#reply(m, def, { ok: true, data }, { seq: seq++ });
+      };
+      let result: ReplyResult;
+      try {
+        const out = await def.handler({ node: this, message: m, signal, emit });
+        result = { ok: true, data: out.data };
+      } catch (err) {
+        const cause = (err as Error)?.cause as { stdout?: string } | undefined;
+        result = { ok: false, data: cause?.stdout ?? "", error: errorText(err) };
+      }
+      this.metrics.executed.inc({
+        method: m.method,
+        peer: m.fromNode,
+        outcome: result.ok ? "ok" : "error",
+      });
+      if (m.isReply && m.previousMessage?.createdAt) {
+        this.metrics.endToEndLatency.observe(
+          { method: m.previousMessage.method },
+          (Date.now() - m.previousMessage.createdAt) / 1000,
+        );
+      }
+      if (m.isReply) { for (const l of this.#replyListeners) l(m); }
+      await this.#reply(m, def, result, seq > 0 ? { seq, final: true } : {});
+      await this.#dedup.record(m, "done");
+    }, { method: def.name });
+  }
+
+  #replyShell(m: Message, def: MethodDefinition | undefined): Message {
+    const finalHop = m.isReply;
+    return {
+      id: this.#nextId(),
+      fromNode: this.config.nodeName,
+      toNode: finalHop ? this.config.centralNodeName : m.fromNode,
+      method: finalHop ? "REQToFileAppend" : (m.replyMethod || def?.defaultReplyMethod || ""),
+      methodArgs: finalHop ? [] : m.replyMethodArgs,
+      replyMethodArgs: [],
+      ACKTimeout: m.replyACKTimeout,
+      retries: m.replyRetries,
+      replyACKTimeout: m.replyACKTimeout,
+      replyRetries: m.replyRetries,
+      methodTimeout: m.replyMethodTimeout,
+      replyMethodTimeout: m.replyMethodTimeout,
+      directory: m.directory,
+      fileName: m.fileName,
+      data: "",
+      createdAt: Date.now(),
+      isReply: true,
+      previousMessage: m.isReply && m.previousMessage ? m.previousMessage : {
+        id: m.id,
+        method: m.method,
+        toNode: m.toNode,
+        fromNode: m.fromNode,
+        methodArgs: m.methodArgs,
+        createdAt: m.createdAt,
+      },
+    };
+  }
+
+  async #reply(
+    m: Message,
+    def: MethodDefinition,
+    result: ReplyResult,
+    stream: { seq?: number; final?: boolean } = {},
+  ): Promise<void> {
+    if (!def.defaultReplyMethod) {
+      if (!result.ok) this.reportError(`${def.name} failed: ${result.error}`, m);
+      return;
+    }
+    const reply: Message = {
+      ...this.#replyShell(m, def),
+      data: result.data,
+      ok: result.ok,
+      ...(result.ok ? {} : { error: result.error }),
+      ...stream,
+    };
+    try {
+      await this.submit([reply]);
+    } catch (err) {
+      this.#log(`cannot queue reply to ${m.id}: ${errorText(err)}`);
+    }
+  }
+
+  /** Writes (or appends) `content` to the reply file `message` names, inside the data folder. */
+  writeReplyFile(message: Message, content: string, mode: "write" | "append"): Promise<string> {
+    const path = replyFilePath(this.config.subscribersDataFolder, {
+      directory: message.directory,
+      node: message.fromNode,
+      fileName: message.fileName || `${message.previousMessage?.method ?? message.method}.result`,
+    });
+    // One queue per file keeps replies in arrival order and never interleaves two writes.
+    const previous = this.#fileQueues.get(path) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await Deno.writeTextFile(path, content, { append: mode === "append" });
+    });
+    const tail = next.catch(() => {});
+    this.#fileQueues.set(path, tail);
+    tail.then(() => {
+      if (this.#fileQueues.get(path) === tail) this.#fileQueues.delete(path);
+    });
+    return next.then(() => path, (err) => {
+      throw new MethodError(`Cannot write reply file "${path}": ${errorText(err)}`);
+    });
+  }
+
+  /** Prints a line on this node's output. */
+  print(line: string): void {
+    this.#print(line);
+  }
+
+  /**
+   * Sends an error line to the central node's error log (and to the local log). Errors about
+   * error messages themselves stay local, so a missing central cannot cause a loop.
+   */
+  reportError(text: string, about?: Message): void {
+    const where = about
+      ? `toNode: ${about.toNode}, fromNode: ${about.fromNode}, method: ${about.method}, id: ${about.id}: `
+      : "";
+    const line = `${
+      new Date().toISOString()
+    }, error: node: ${this.config.nodeName}, ${where}${text}`;
+    this.#log(line);
+    this.metrics.errors.inc({ kind: errorKind(text) });
+    if (this.#stopped || about?.method === "REQErrorLog") return;
+    const [message] = this.stamp({
+      toNode: this.config.centralNodeName,
+      method: "REQErrorLog",
+      methodArgs: [],
+      replyMethodArgs: [],
+      directory: "",
+      fileName: "",
+      data: line,
+      ACKTimeout: this.config.errorMessageTimeout,
+      retries: this.config.errorMessageRetries,
+    });
+    this.submit([message]).catch((err) => this.#log(`cannot queue error: ${errorText(err)}`));
+  }
+
+  async #sayHello(signal: AbortSignal): Promise<void> {
+    const every = this.config.startPubREQHello * 1000;
+    await this.#nc;
+    while (!signal.aborted) {
+      const [message] = this.stamp({
+        toNode: this.config.centralNodeName,
+        method: "REQHello",
+        methodArgs: [],
+        replyMethodArgs: [],
+        directory: "",
+        fileName: "",
+        data: `hello from ${this.config.nodeName}`,
+      });
+      await this.submit([message]);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, every);
+        function done() {
+          clearTimeout(t);
+          resolve();
+        }
+        signal.addEventListener("abort", done, { once: true });
+      });
+    }
+  }
+
+  /** Stops every process, writes what is pending and closes the broker and the database. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.supervisor.stopAll();
+    await Promise.all([...this.#fileQueues.values()]);
+    await this.#audit.close();
+    if (this.#connection) await this.#connection.drain().catch(() => {});
+    else this.#nc.then((nc) => nc.close()).catch(() => {});
+    this.#kv.close();
+  }
+}
+
+interface ReplyResult {
+  ok: boolean;
+  data: string;
+  error?: string;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function errorKind(text: string): string {
+  if (text.startsWith("max retries")) return "max_retries";
+  if (text.startsWith("refused")) return "refused";
+  if (text.startsWith("input rejected")) return "input";
+  return "other";
+}
+
+async function checkWritableFolder(flag: string, folder: string): Promise<void> {
+  try {
+    await Deno.mkdir(folder, { recursive: true });
+    const probe = `${folder}/.steward-write-test-${crypto.randomUUID()}`;
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (err) {
+    throw new Error(`-${flag} "${folder}" is not a writable folder: ${errorText(err)}`);
+  }
+}

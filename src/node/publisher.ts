@@ -1,0 +1,156 @@
+import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
+import { ackSchema, type Event, type Message } from "../message/schema.ts";
+
+/** What a publisher needs from its node. */
+export interface PublisherDeps {
+  connection(): Promise<NatsConnection>;
+  /** Called once per message when it is finished, delivered or not. */
+  finished(message: Message, outcome: PublishOutcome): void;
+  /** Called on every (re)send, for the audit log and metrics. */
+  sent(message: Message, attempt: number): void;
+  /** Largest number of messages waiting for an ACK at once on this subject. */
+  window: number;
+}
+
+/** How a message ended. */
+export type PublishOutcome =
+  | { delivered: true; ackMs: number; duplicate?: boolean }
+  | { delivered: false; reason: "max-retries" | "refused" | "too-large"; error: string };
+
+const encoder = new TextEncoder();
+
+/**
+ * The publisher process for one subject `<toNode>.<method>.<event>`: sends messages in the order
+ * they were queued, keeps up to `window` waiting for their ACKs at once, and resends each after
+ * its `ACKTimeout` up to `retries` times.
+ *
+ * @example
+ * ```ts ignore
+ * import { Publisher } from "./publisher.ts";
+ * const pub = new Publisher("ship1.REQPing.EventACK", "EventACK", deps);
+ * supervisor.start("publisher", pub.subject, (signal) => pub.run(signal));
+ * pub.enqueue(message);
+ * ```
+ */
+export class Publisher {
+  readonly subject: string;
+  readonly event: Event;
+  #deps: PublisherDeps;
+  #queue: Message[] = [];
+  #head = 0;
+  #wake: (() => void) | undefined;
+  #inWindow = 0;
+  #signal: AbortSignal | undefined;
+
+  constructor(subject: string, event: Event, deps: PublisherDeps) {
+    this.subject = subject;
+    this.event = event;
+    this.#deps = deps;
+  }
+
+  /** Messages queued and not yet sent the first time. */
+  get pending(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Queues `message` behind those already queued. */
+  enqueue(message: Message): void {
+    this.#queue.push(message);
+    this.#wake?.();
+  }
+
+  /** Sends queued messages until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.#signal = signal;
+    signal.addEventListener("abort", () => this.#wake?.(), { once: true });
+    const nc = await this.#deps.connection();
+    while (!signal.aborted) {
+      if (this.pending === 0 || this.#inWindow >= this.#deps.window) {
+        await new Promise<void>((resolve) => this.#wake = resolve);
+        this.#wake = undefined;
+        continue;
+      }
+      const message = this.#queue[this.#head++];
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#inWindow++;
+      this.#deliver(nc, message).finally(() => {
+        this.#inWindow--;
+        this.#wake?.();
+      });
+    }
+  }
+
+  async #deliver(nc: NatsConnection, message: Message): Promise<void> {
+    const payload = encoder.encode(JSON.stringify(message));
+    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+    if (payload.length > maxPayload) {
+      this.#deps.finished(message, {
+        delivered: false,
+        reason: "too-large",
+        error:
+          `message of ${payload.length} bytes exceeds the broker's max payload of ${maxPayload}`,
+      });
+      return;
+    }
+    if (this.event.endsWith("NACK")) {
+      this.#deps.sent(message, 0);
+      nc.publish(this.subject, payload);
+      this.#deps.finished(message, { delivered: true, ackMs: 0 });
+      return;
+    }
+    const timeoutMs = Math.max(1, message.ACKTimeout) * 1000;
+    const firstSent = performance.now();
+    let lastError = "";
+    for (let attempt = 0; attempt <= message.retries; attempt++) {
+      if (this.#signal?.aborted) return; // Stays in KV; a restart resends it.
+      const started = performance.now();
+      this.#deps.sent(message, attempt);
+      try {
+        const reply = await nc.request(this.subject, payload, { timeout: timeoutMs });
+        const ack = ackSchema.safeParse(reply.json());
+        if (!ack.success || ack.data.id !== message.id) {
+          lastError = "malformed ACK";
+          continue;
+        }
+        if (!ack.data.ok) {
+          this.#deps.finished(message, {
+            delivered: false,
+            reason: "refused",
+            error: ack.data.error ?? "refused by the receiver",
+          });
+          return;
+        }
+        const ackMs = performance.now() - firstSent;
+        this.#deps.finished(message, { delivered: true, ackMs, duplicate: ack.data.duplicate });
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+        // No responders (node down) fails at once: still wait out the ACKTimeout before the
+        // next try, so that `retries` spans the time the seed promises.
+        const rest = timeoutMs - (performance.now() - started);
+        if (rest > 0 && attempt < message.retries) await sleep(rest, this.#signal);
+      }
+    }
+    this.#deps.finished(message, {
+      delivered: false,
+      reason: "max-retries",
+      error: `max retries reached, check if node is up and running and if it got a subscriber ` +
+        `for the given REQ type (last error: ${lastError})`,
+    });
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,71 @@
+import type { Message } from "../message/schema.ts";
+import type { KvBatcher } from "./kv_batcher.ts";
+
+/** What a receiver remembers of a message it has taken on. */
+export interface DedupRecord {
+  state: "running" | "done";
+  at: number;
+  /** The message without its data, to answer it if a restart interrupts it. */
+  message: Message;
+}
+
+/**
+ * Remembers which message ids a receiver has accepted, so that a resent message is ACKed again
+ * but never executed twice, even across restarts. Records expire after `retentionMs`.
+ *
+ * @example
+ * ```ts ignore
+ * import { DedupStore } from "./dedup_store.ts";
+ * const dedup = new DedupStore(kv, batcher, 86_400_000);
+ * if (await dedup.seen(id)) { ... }
+ * ```
+ */
+export class DedupStore {
+  #kv: Deno.Kv;
+  #batcher: KvBatcher;
+  #retentionMs: number;
+  // Ids taken on by this process: answers most duplicate checks without a KV read.
+  #recent = new Map<string, number>();
+
+  constructor(kv: Deno.Kv, batcher: KvBatcher, retentionMs: number) {
+    this.#kv = kv;
+    this.#batcher = batcher;
+    this.#retentionMs = retentionMs;
+  }
+
+  /** True when `id` was accepted before, by this process or an earlier one. */
+  async seen(id: string): Promise<boolean> {
+    if (this.#recent.has(id)) return true;
+    return (await this.#kv.get(["dedup", id])).versionstamp !== null;
+  }
+
+  /** Records `message` as taken on (`running`) or finished (`done`). */
+  record(message: Message, state: DedupRecord["state"]): Promise<void> {
+    const now = Date.now();
+    this.#recent.set(message.id, now);
+    this.#prune(now);
+    const value: DedupRecord = { state, at: now, message: { ...message, data: "" } };
+    return this.#batcher.write([{
+      op: "set",
+      key: ["dedup", message.id],
+      value,
+      expireIn: this.#retentionMs,
+      bytes: 1024,
+    }]);
+  }
+
+  /** Records left `running` by an earlier process that stopped before finishing them. */
+  async *interrupted(): AsyncGenerator<DedupRecord> {
+    for await (const e of this.#kv.list<DedupRecord>({ prefix: ["dedup"] })) {
+      if (e.value.state === "running" && !this.#recent.has(e.key[1] as string)) yield e.value;
+    }
+  }
+
+  #prune(now: number): void {
+    if (this.#recent.size < 100_000) return;
+    for (const [id, at] of this.#recent) {
+      if (now - at < 600_000) break;
+      this.#recent.delete(id);
+    }
+  }
+}

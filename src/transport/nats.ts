@@ -1,0 +1,70 @@
+/**
+ * The agent's connection to the NATS broker: nkeys, TLS, and reconnection forever.
+ *
+ * @module
+ */
+import { connect, type NatsConnection, nkeyAuthenticator } from "npm:@nats-io/transport-node@3.4.0";
+
+/** How to reach the broker. */
+export interface BrokerOptions {
+  /** One or more `host:port` or `nats://host:port`, separated by commas. */
+  brokerAddress: string;
+  /** Name the broker shows for this connection. */
+  name: string;
+  /** Seconds between attempts while the broker cannot be reached. */
+  retryIntervalSeconds: number;
+  /** File holding an NKEY user seed (`SU…`). */
+  nkeySeedFile?: string;
+  /** PEM file of the CA that signed the broker's certificate; enables TLS. */
+  rootCAPath?: string;
+  /** Client certificate and key for mutual TLS. */
+  certFile?: string;
+  keyFile?: string;
+  /** Called with connection status changes (disconnect, reconnect, errors). */
+  onStatus?: (status: { type: string; data?: unknown }) => void;
+}
+
+/**
+ * Connects to the broker, waiting (and retrying) until it is reachable, and reconnecting
+ * forever afterwards.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectBroker } from "./nats.ts";
+ * const nc = await connectBroker({ brokerAddress: "127.0.0.1:4222", name: "ship1", retryIntervalSeconds: 5 });
+ * ```
+ */
+export async function connectBroker(options: BrokerOptions): Promise<NatsConnection> {
+  const servers = options.brokerAddress.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  let authenticator;
+  if (options.nkeySeedFile) {
+    const seed = (await Deno.readTextFile(options.nkeySeedFile)).trim();
+    authenticator = nkeyAuthenticator(new TextEncoder().encode(seed));
+  }
+  const tls = options.rootCAPath
+    ? {
+      caFile: options.rootCAPath,
+      ...(options.certFile ? { certFile: options.certFile } : {}),
+      ...(options.keyFile ? { keyFile: options.keyFile } : {}),
+    }
+    : undefined;
+  const wait = Math.max(100, options.retryIntervalSeconds * 1000);
+  const nc = await connect({
+    servers,
+    name: options.name,
+    authenticator,
+    tls,
+    waitOnFirstConnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: wait,
+    reconnectJitter: Math.min(500, wait / 4),
+    pingInterval: 10_000,
+    maxPingOut: 3,
+  });
+  if (options.onStatus) {
+    (async () => {
+      for await (const s of nc.status()) options.onStatus!({ type: s.type, data: s });
+    })();
+  }
+  return nc;
+}
