@@ -30,6 +30,8 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   const stop = async () => {
+    // Do not hang on a broker that cannot be reached: KV and files are safe either way.
+    setTimeout(() => Deno.exit(0), 5000);
     await node.stop();
     Deno.exit(0);
   };

@@ -34,15 +34,18 @@ export async function serveConnection(
   signal?: AbortSignal,
 ): Promise<void> {
   const splitter = new JsonSplitter();
-  const reader = conn.readable.getReader();
-  const writer = conn.writable.getWriter();
+  // conn.read rather than conn.readable: the stream closes the whole connection at EOF, and a
+  // client that half-closes (`nc -N`) must still get its answers.
+  const buffer = new Uint8Array(64 * 1024);
   let answered = false;
   let open = true;
   const send = async (answers: Answer[]) => {
     answered = true;
     if (!open) return;
     try {
-      await writer.write(encoder.encode(answers.map((a) => JSON.stringify(a) + "\n").join("")));
+      const bytes = encoder.encode(answers.map((a) => JSON.stringify(a) + "\n").join(""));
+      let written = 0;
+      while (written < bytes.length) written += await conn.write(bytes.subarray(written));
     } catch {
       open = false; // The client stopped reading; its messages are still taken in.
     }
@@ -61,14 +64,20 @@ export async function serveConnection(
       }
     }
   };
-  const onAbort = () => reader.cancel().catch(() => {});
+  const onAbort = () => {
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  };
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     while (!signal?.aborted) {
       const wait = splitter.pending === 0 && answered ? limits.lingerMs : limits.idleMs;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const result = await Promise.race([
-        reader.read(),
+        conn.read(buffer),
         new Promise<typeof TIMEOUT>((r) => timer = setTimeout(() => r(TIMEOUT), wait)),
       ]).finally(() => clearTimeout(timer));
       if (result === TIMEOUT) {
@@ -79,11 +88,11 @@ export async function serveConnection(
         }
         break;
       }
-      if (result.done) {
+      if (result === null) {
         await handle(splitter.end());
         break;
       }
-      await handle(splitter.push(result.value));
+      await handle(splitter.push(buffer.subarray(0, result)));
       if (splitter.pending > limits.maxPendingBytes) {
         const error = `message larger than the limit of ${limits.maxPendingBytes} bytes`;
         node.reportError(`input rejected (${input}): ${error}`);
@@ -95,8 +104,6 @@ export async function serveConnection(
     // A reset connection ends like a closed one.
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    reader.cancel().catch(() => {});
-    await writer.close().catch(() => {});
     try {
       conn.close();
     } catch {

@@ -22,6 +22,7 @@ import { KvBatcher } from "../store/kv_batcher.ts";
 import { connectBroker } from "../transport/nats.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
 import { RingBuffer } from "./ring_buffer.ts";
+import { abortable } from "./abortable.ts";
 import { Subscriber } from "./subscriber.ts";
 import { Supervisor } from "./supervisor.ts";
 import { startInputs } from "../input/start_inputs.ts";
@@ -491,7 +492,7 @@ export class Node implements NodeServices {
 
   async #sayHello(signal: AbortSignal): Promise<void> {
     const every = this.config.startPubREQHello * 1000;
-    await this.#nc;
+    await abortable(this.#nc, signal);
     while (!signal.aborted) {
       const [message] = this.stamp({
         toNode: this.config.centralNodeName,

@@ -1,5 +1,6 @@
 import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import { ackSchema, type Event, type Message } from "../message/schema.ts";
+import { abortable } from "./abortable.ts";
 
 /** What a publisher needs from its node. */
 export interface PublisherDeps {
@@ -63,7 +64,7 @@ export class Publisher {
   async run(signal: AbortSignal): Promise<void> {
     this.#signal = signal;
     signal.addEventListener("abort", () => this.#wake?.(), { once: true });
-    const nc = await this.#deps.connection();
+    const nc = await abortable(this.#deps.connection(), signal);
     while (!signal.aborted) {
       if (this.pending === 0 || this.#inWindow >= this.#deps.window) {
         await new Promise<void>((resolve) => this.#wake = resolve);

@@ -8,6 +8,7 @@ import {
 } from "../message/schema.ts";
 import { subjectFor } from "../message/subject.ts";
 import type { MethodDefinition } from "../methods/types.ts";
+import { abortable } from "./abortable.ts";
 
 /** What a subscriber needs from its node. */
 export interface SubscriberDeps {
@@ -60,8 +61,7 @@ export class Subscriber {
 
   /** Receives messages until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    const nc = await this.#deps.connection();
-    signal.throwIfAborted();
+    const nc = await abortable(this.#deps.connection(), signal);
     const sub = nc.subscribe(this.subject, {
       callback: (err, msg) => {
         if (!err) this.#handle(msg).catch((e) => this.#deps.refused(`subscriber error: ${e}`));
