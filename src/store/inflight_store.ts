@@ -40,7 +40,8 @@ export class InflightStore {
       const n = Math.max(1, Math.ceil(bytes.length / PART_BYTES));
       // Later parts first: a head (part 0) in KV means the whole message is there.
       for (let i = n - 1; i >= 0; i--) {
-        const b = bytes.subarray(i * PART_BYTES, (i + 1) * PART_BYTES);
+        // slice, not subarray: KV would serialize the whole underlying buffer of a view.
+        const b = bytes.slice(i * PART_BYTES, (i + 1) * PART_BYTES);
         const value = i === 0 ? { n, b } : b;
         writes.push({ op: "set", key: ["inflight", m.id, i], value, bytes: b.length });
       }

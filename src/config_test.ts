@@ -1,0 +1,75 @@
+import { assertEquals, assertMatch, assertRejects } from "../test/assert.ts";
+import { ConfigError, defaultConfig, FLAGS, helpText, loadConfig, parseFlags } from "./config.ts";
+
+Deno.test("parseFlags() reads --flag=value, --flag value, -flag=value and lone bools", () => {
+  const { values, help } = parseFlags([
+    "--nodeName=ship1",
+    "--brokerAddress",
+    "nats://10.0.0.1:4222",
+    "-defaultMessageTimeout=7",
+    "-startSubREQHttpGet=false",
+    "--startSubREQTailFile",
+  ]);
+  assertEquals(help, false);
+  assertEquals(values, {
+    nodeName: "ship1",
+    brokerAddress: "nats://10.0.0.1:4222",
+    defaultMessageTimeout: 7,
+    startSubREQHttpGet: false,
+    startSubREQTailFile: true,
+  });
+});
+
+Deno.test("parseFlags() throws ConfigError on unknown flags, bad values and missing values", async () => {
+  await assertRejects(() => parseFlags(["--nope=1"]), /unknown flag -nope/);
+  await assertRejects(() => parseFlags(["-retries=3"]), /unknown flag -retries/);
+  await assertRejects(() => parseFlags(["-defaultMessageRetries=three"]), /not a whole number/);
+  await assertRejects(() => parseFlags(["-startSubREQPing=maybe"]), /not true or false/);
+  await assertRejects(() => parseFlags(["-nodeName"]), /needs a value/);
+  await assertRejects(() => parseFlags(["stray"]), /unexpected argument/);
+  const err = await assertRejects(() => parseFlags(["--x"]));
+  assertEquals(err instanceof ConfigError, true);
+});
+
+Deno.test("helpText() lists every flag with its default", () => {
+  const text = helpText();
+  for (const name of Object.keys(FLAGS)) assertMatch(text, new RegExp(`-${name}\\b`));
+  assertMatch(text, /default "127.0.0.1:4222"/);
+});
+
+Deno.test("loadConfig() creates the file, lets flags override it and reuses it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = await loadConfig(dir, { nodeName: "ship1", defaultMessageRetries: 9 });
+    assertEquals(first.defaultMessageRetries, 9);
+    assertEquals(first.brokerAddress, defaultConfig().brokerAddress);
+    const again = await loadConfig(dir, {});
+    assertEquals(again, first);
+    const edited = {
+      ...JSON.parse(await Deno.readTextFile(`${dir}/config.json`)),
+      startPubREQHello: 77,
+    };
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(edited));
+    assertEquals((await loadConfig(dir, {})).startPubREQHello, 77);
+    assertEquals((await loadConfig(dir, { startPubREQHello: 5 })).startPubREQHello, 5);
+    assertEquals((await loadConfig(dir, {})).startPubREQHello, 5);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadConfig() rejects a broken file and bad node names clearly", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assertRejects(() => loadConfig(dir, {}), /-nodeName is required/);
+    await assertRejects(() => loadConfig(dir, { nodeName: "ship.1" }), /-nodeName "ship.1"/);
+    await Deno.writeTextFile(`${dir}/config.json`, "{ not json");
+    await assertRejects(() => loadConfig(dir, { nodeName: "a" }), /not valid JSON/);
+    await Deno.writeTextFile(`${dir}/config.json`, '{"nodeName":"a","retriez":1}');
+    await assertRejects(() => loadConfig(dir, {}), /unknown setting "retriez"/);
+    await Deno.writeTextFile(`${dir}/config.json`, '{"nodeName":"a","defaultMessageRetries":"3"}');
+    await assertRejects(() => loadConfig(dir, {}), /"defaultMessageRetries" must be a number/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
