@@ -19,13 +19,7 @@ Deno.test("checkReplyPath() refuses traversal, separators in fileName and contro
   assertEquals(checkReplyPath("a", "/etc/passwd")?.startsWith("fileName"), true);
   assertEquals(checkReplyPath("a\u0000b", "x")?.includes("control characters"), true);
   assertEquals(checkReplyPath("a", "x\u0000")?.includes("control characters"), true);
-  assertEquals(
-    checkReplyPath("a", ".."),
-    'fileName "..": must be a plain file name without "/"'.replace(
-      'must be a plain file name without "/"',
-      "is not a file name",
-    ),
-  );
+  assertEquals(checkReplyPath("a", ".."), 'fileName "..": is not a file name');
   assertEquals(checkReplyPath("logs/2024", "out.txt"), undefined);
   await assertRejects(
     () => replyFilePath("/d", { directory: "..", node: "n", fileName: "f" }),
