@@ -7,9 +7,10 @@ export const ping: MethodDefinition = {
   defaultReplyMethod: "REQPong",
   flag: "startSubREQPing",
   description: "answer with a pong",
-  handler({ node }) {
+  handler({ node, message }) {
+    // The ping's id in the answer lets an operator match pongs to pings and count them.
     return Promise.resolve({
-      data: `pong from ${node.config.nodeName} ${new Date().toISOString()}`,
+      data: `pong from ${node.config.nodeName} ${new Date().toISOString()} ping ${message.id}`,
     });
   },
 };
