@@ -5,6 +5,21 @@
  */
 import client from "npm:prom-client@15.1.3";
 
+/** Where the gauges read their values at scrape time, so the hot path never updates them. */
+export interface MetricSources {
+  /** Running supervised processes (only their kind is counted). */
+  processes(): Iterable<{ kind: string }>;
+  /** Messages accepted and not yet finished. */
+  inflight(): number;
+  /** Messages waiting in the ring buffer. */
+  ringBufferDepth(): number;
+  /** When each node last said hello, in ms since the epoch (central's registry). */
+  helloSeen(): Promise<Record<string, number>>;
+}
+
+// Listed so that a kind with no running process is exported as 0 rather than missing.
+const PROCESS_KINDS = ["publisher", "subscriber", "listener", "method", "ticker"];
+
 const LATENCY_BUCKETS = [
   0.0005,
   0.001,
@@ -52,6 +67,7 @@ export class Metrics {
   readonly ringBufferDepth: client.Gauge;
   readonly processes: client.Gauge<"kind">;
   readonly helloAge: client.Gauge<"node">;
+  #sources: MetricSources | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -115,30 +131,77 @@ export class Metrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
+    // prom-client calls `collect` right before each scrape; `sources` is read then.
+    const sources = () => this.#sources;
     this.inflight = new client.Gauge({
       name: "steward_inflight_messages",
       help: "Messages accepted and kept in KV until finished",
       registers,
+      collect() {
+        const s = sources();
+        if (s) this.set(s.inflight());
+      },
     });
     this.ringBufferDepth = new client.Gauge({
       name: "steward_ring_buffer_depth",
       help: "Messages waiting in the ring buffer",
       registers,
+      collect() {
+        const s = sources();
+        if (s) this.set(s.ringBufferDepth());
+      },
     });
     this.processes = new client.Gauge({
       name: "steward_processes",
       help: "Supervised processes by kind",
       labelNames: ["kind"],
       registers,
+      collect() {
+        const s = sources();
+        if (!s) return;
+        const counts = new Map(PROCESS_KINDS.map((k) => [k, 0]));
+        for (const p of s.processes()) counts.set(p.kind, (counts.get(p.kind) ?? 0) + 1);
+        for (const [kind, n] of counts) this.set({ kind }, n);
+      },
     });
     this.helloAge = new client.Gauge({
       name: "steward_hello_age_seconds",
       help: "Seconds since each node's last hello (central)",
       labelNames: ["node"],
       registers,
+      async collect() {
+        const s = sources();
+        if (!s) return;
+        const now = Date.now();
+        this.reset();
+        for (const [node, at] of Object.entries(await s.helloSeen())) {
+          this.set({ node }, Math.max(0, now - at) / 1000);
+        }
+      },
     });
     if (options.defaultMetrics !== false) {
       client.collectDefaultMetrics({ register: this.registry, prefix: "steward_" });
     }
+  }
+
+  /**
+   * Tells the gauges where to read processes, inflight, ring-buffer depth and hello times at
+   * scrape time; until then they keep whatever was set on them.
+   *
+   * @example
+   * ```ts
+   * import { Metrics } from "./metrics.ts";
+   * const m = new Metrics({ defaultMetrics: false });
+   * m.readFrom({
+   *   processes: () => [{ kind: "subscriber" }],
+   *   inflight: () => 3,
+   *   ringBufferDepth: () => 0,
+   *   helloSeen: () => Promise.resolve({ ship1: Date.now() }),
+   * });
+   * console.log((await m.registry.metrics()).includes("steward_inflight_messages 3"));
+   * ```
+   */
+  readFrom(sources: MetricSources): void {
+    this.#sources = sources;
   }
 }

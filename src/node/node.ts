@@ -26,6 +26,7 @@ import { abortable } from "./abortable.ts";
 import { Subscriber } from "./subscriber.ts";
 import { Supervisor } from "./supervisor.ts";
 import { startInputs } from "../input/start_inputs.ts";
+import { serveMetrics } from "../metrics_server.ts";
 
 /** Options of {@linkcode Node.start}. */
 export interface NodeOptions {
@@ -102,6 +103,12 @@ export class Node implements NodeServices {
     this.#dedup = new DedupStore(kv, this.#batcher, options.dedupRetentionMs ?? DAY_MS);
     this.hello = new HelloStore(kv);
     this.#ring = new RingBuffer(config.ringBufferSize);
+    this.metrics.readFrom({
+      processes: () => this.supervisor.list(),
+      inflight: () => this.#inflight.size,
+      ringBufferDepth: () => this.#ring.length,
+      helloSeen: () => this.hello.all(),
+    });
     this.#nc = connectBroker({
       brokerAddress: config.brokerAddress,
       name: config.nodeName,
@@ -152,6 +159,10 @@ export class Node implements NodeServices {
       if (this.config[method.flag]) this.startSubscriber(method.name);
     }
     await startInputs(this);
+    if (this.config.promHostAndPort) {
+      const prom = serveMetrics(this.metrics.registry, this.config.promHostAndPort);
+      this.supervisor.start("listener", `prom:${this.config.promHostAndPort}`, (s) => prom.run(s));
+    }
     Promise.all([this.#nc, ...this.#listening]).then(
       () => this.#ready.resolve(),
       (err) => this.#ready.reject(err),
@@ -417,7 +428,10 @@ export class Node implements NodeServices {
     stream: { seq?: number; final?: boolean } = {},
   ): Promise<void> {
     if (!def.defaultReplyMethod) {
-      if (!result.ok) this.reportError(`${def.name} failed: ${result.error}`, m);
+      if (!result.ok) {
+        const kept = m.isReply ? await this.#keepUndeliverable(m) : "";
+        this.reportError(`${def.name} failed: ${result.error}${kept}`, m);
+      }
       return;
     }
     const reply: Message = {
@@ -431,6 +445,22 @@ export class Node implements NodeServices {
       await this.submit([reply]);
     } catch (err) {
       this.#log(`cannot queue reply to ${m.id}: ${errorText(err)}`);
+    }
+  }
+
+  /**
+   * Keeps a reply that its handler could not store (a full disk, a folder in the way) in
+   * `<databaseFolder>/undeliverable/`, so a result accepted from the network is never lost.
+   * Returns a note for the error line.
+   */
+  async #keepUndeliverable(m: Message): Promise<string> {
+    const path = `${this.config.databaseFolder}/undeliverable/${m.id}.json`;
+    try {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await Deno.writeTextFile(path, JSON.stringify(m));
+      return `; the reply was kept in ${path}`;
+    } catch (err) {
+      return `; the reply could not be kept either (${errorText(err)})`;
     }
   }
 
