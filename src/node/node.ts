@@ -344,7 +344,8 @@ export class Node implements NodeServices {
     const sub = new Subscriber(def, {
       nodeName: this.config.nodeName,
       connection: () => this.#nc,
-      seen: (id) => this.#dedup.seen(id),
+      claim: (id) => this.#dedup.claim(id),
+      release: (id) => this.#dedup.release(id),
       takeOn: (m) => this.#dedup.record(m, "running"),
       execute: (m, d) => this.#execute(m, d),
       refused: (reason, m) => this.reportError(`refused: ${reason}`, m),

@@ -9,13 +9,16 @@ import {
 import { subjectFor } from "../message/subject.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import { abortable } from "./abortable.ts";
+import { CHUNK_HEADER, type ChunkAck, parseChunkHeader, Reassembler } from "./chunking.ts";
 
 /** What a subscriber needs from its node. */
 export interface SubscriberDeps {
   nodeName: string;
   connection(): Promise<NatsConnection>;
-  /** True when `id` was taken on before (at most once execution). */
-  seen(id: string): Promise<boolean>;
+  /** True the first time `id` is seen, false for a resend (at most once execution). */
+  claim(id: string): Promise<boolean>;
+  /** Gives up a claim whose record could not be written. */
+  release(id: string): void;
   /** Persists that `message` was taken on; resolves once durable. */
   takeOn(message: Message): Promise<void>;
   /** Runs an accepted message (not awaited by the subscriber). */
@@ -24,6 +27,8 @@ export interface SubscriberDeps {
   refused(reason: string, message?: Message): void;
   received(message: Message): void;
   duplicate(message: Message): void;
+  /** Largest message taken, in bytes (a chunked one is refused beyond it). */
+  maxMessageSize: number;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -50,6 +55,7 @@ export class Subscriber {
   readonly listening: Promise<void>;
   #deps: SubscriberDeps;
   #listening = Promise.withResolvers<void>();
+  #chunks: Reassembler;
 
   constructor(definition: MethodDefinition, deps: SubscriberDeps, allowedNodes?: string[]) {
     this.definition = definition;
@@ -57,6 +63,11 @@ export class Subscriber {
     this.allowedNodes = allowedNodes?.includes("*") ? undefined : allowedNodes;
     this.subject = subjectFor(deps.nodeName, definition.name, definition.event);
     this.listening = this.#listening.promise;
+    // Room for two messages of the largest size being assembled at once per subscriber.
+    this.#chunks = new Reassembler({
+      maxMessageBytes: deps.maxMessageSize,
+      maxBufferedBytes: deps.maxMessageSize * 2,
+    });
   }
 
   /** Receives messages until `signal` aborts. */
@@ -64,9 +75,16 @@ export class Subscriber {
     const nc = await abortable(this.#deps.connection(), signal);
     const sub = nc.subscribe(this.subject, {
       callback: (err, msg) => {
-        if (!err) this.#handle(msg).catch((e) => this.#deps.refused(`subscriber error: ${e}`));
+        if (err) return;
+        const chunk = msg.headers?.get(CHUNK_HEADER);
+        (chunk ? this.#handleChunk(msg, chunk) : this.#handle(msg, msg.data)).catch((e) =>
+          this.#deps.refused(`subscriber error: ${e}`)
+        );
       },
     });
+    // Incomplete chunked messages whose sender gave up are dropped after a while.
+    const sweeper = setInterval(() => this.#chunks.sweep(), 10_000);
+    signal.addEventListener("abort", () => clearInterval(sweeper), { once: true });
     await nc.flush();
     this.#listening.resolve();
     await new Promise<void>((resolve) => {
@@ -76,8 +94,48 @@ export class Subscriber {
     sub.unsubscribe();
   }
 
-  async #handle(msg: Msg): Promise<void> {
-    const parsed = this.#parse(msg.data);
+  /** Keeps one chunk; the chunk that completes a message has it handled as a whole. */
+  async #handleChunk(msg: Msg, header: string): Promise<void> {
+    const info = parseChunkHeader(header);
+    if (typeof info === "string") {
+      this.#answer(msg, { id: "", ok: false, error: info });
+      this.#deps.refused(info);
+      return;
+    }
+    if (await this.#deps.seen(info.id)) {
+      // Already taken on: a resend after a lost ACK, or after the sender restarted.
+      this.#chunks.forget(info.id);
+      this.#answer(msg, { id: info.id, ok: true, duplicate: true });
+      return;
+    }
+    const outcome = this.#chunks.add(info, msg.data);
+    switch (outcome.status) {
+      case "stored":
+        this.#answer(msg, { id: info.id, ok: true });
+        return;
+      case "complete":
+        return await this.#handle(msg, outcome.payload);
+      case "gap":
+        this.#answer(msg, { id: info.id, ok: false, error: outcome.error, resendFrom: outcome.from });
+        return;
+      case "busy":
+        this.#answer(msg, {
+          id: info.id,
+          ok: false,
+          error: outcome.error,
+          resendFrom: outcome.from,
+          busy: true,
+        });
+        return;
+      case "refused":
+        this.#answer(msg, { id: info.id, ok: false, error: outcome.error });
+        this.#deps.refused(`on ${this.subject}: ${outcome.error}`);
+        return;
+    }
+  }
+
+  async #handle(msg: Msg, data: Uint8Array): Promise<void> {
+    const parsed = this.#parse(data);
     if (typeof parsed === "string") {
       this.#answer(msg, { id: "", ok: false, error: parsed });
       this.#deps.refused(parsed);
@@ -91,13 +149,20 @@ export class Subscriber {
       this.#deps.refused(problem, m);
       return;
     }
-    if (await this.#deps.seen(m.id)) {
+    if (!await this.#deps.claim(m.id)) {
       this.#deps.duplicate(m);
       this.#answer(msg, { id: m.id, ok: true, duplicate: true });
       return;
     }
     // Recorded before the ACK: a resend after a lost ACK, or after our restart, is a duplicate.
-    await this.#deps.takeOn(m);
+    try {
+      await this.#deps.takeOn(m);
+    } catch (err) {
+      // Not ACKed: the sender resends, and the resend may be taken on once KV works again.
+      this.#deps.release(m.id);
+      this.#deps.refused(`cannot record message ${m.id}: ${(err as Error).message}`, m);
+      return;
+    }
     this.#answer(msg, { id: m.id, ok: true });
     this.#deps.execute(m, this.definition);
   }
@@ -135,7 +200,7 @@ export class Subscriber {
     return undefined;
   }
 
-  #answer(msg: Msg, ack: Ack): void {
+  #answer(msg: Msg, ack: Ack | ChunkAck): void {
     if (msg.reply) msg.respond(encoder.encode(JSON.stringify(ack)));
   }
 }

@@ -17,7 +17,7 @@ export interface DedupRecord {
  * ```ts ignore
  * import { DedupStore } from "./dedup_store.ts";
  * const dedup = new DedupStore(kv, batcher, 86_400_000);
- * if (await dedup.seen(id)) { ... }
+ * if (await dedup.claim(id)) { ... }
  * ```
  */
 export class DedupStore {
@@ -33,16 +33,26 @@ export class DedupStore {
     this.#retentionMs = retentionMs;
   }
 
-  /** True when `id` was accepted before, by this process or an earlier one. */
-  async seen(id: string): Promise<boolean> {
-    if (this.#recent.has(id)) return true;
-    return (await this.#kv.get(["dedup", id])).versionstamp !== null;
+  /**
+   * Claims `id` for execution: true the first time, false when it was taken on before, by
+   * this process or an earlier one. The claim is made before any await, so a resend arriving
+   * while the first copy is still being recorded cannot also be claimed.
+   */
+  async claim(id: string): Promise<boolean> {
+    if (this.#recent.has(id)) return false;
+    this.#recent.set(id, Date.now());
+    return (await this.#kv.get(["dedup", id])).versionstamp === null;
+  }
+
+  /** Gives up a claim that could not be recorded, so a resend can be taken on. */
+  release(id: string): void {
+    this.#recent.delete(id);
   }
 
   /** Records `message` as taken on (`running`) or finished (`done`). */
   record(message: Message, state: DedupRecord["state"]): Promise<void> {
     const now = Date.now();
-    this.#recent.set(message.id, now);
+    if (!this.#recent.has(message.id)) this.#recent.set(message.id, now);
     this.#prune(now);
     const value: DedupRecord = { state, at: now, message: { ...message, data: "" } };
     return this.#batcher.write([{
