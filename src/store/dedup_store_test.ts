@@ -1,0 +1,58 @@
+import { assertEquals } from "../../test/assert.ts";
+import type { Message } from "../message/schema.ts";
+import { DedupStore } from "./dedup_store.ts";
+import { KvBatcher } from "./kv_batcher.ts";
+
+const message = (id: string): Message => ({
+  id,
+  toNode: "ship1",
+  fromNode: "central",
+  method: "REQPing",
+  methodArgs: [],
+  replyMethodArgs: [],
+  ACKTimeout: 1,
+  retries: 1,
+  replyACKTimeout: 1,
+  replyRetries: 1,
+  methodTimeout: 1,
+  replyMethodTimeout: 1,
+  directory: "",
+  fileName: "",
+  data: "big data is not kept",
+  createdAt: 0,
+  isReply: false,
+});
+
+Deno.test("DedupStore.claim() is true once per id, also for concurrent callers", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const dedup = new DedupStore(kv, new KvBatcher(kv), 60_000);
+    const claims = await Promise.all([dedup.claim("a"), dedup.claim("a"), dedup.claim("b")]);
+    assertEquals(claims, [true, false, true]);
+    dedup.release("b");
+    assertEquals(await dedup.claim("b"), true);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("DedupStore remembers recorded ids across processes and lists interrupted ones", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const first = new DedupStore(kv, new KvBatcher(kv), 60_000);
+    await first.claim("run");
+    await first.record(message("run"), "running");
+    await first.claim("done");
+    await first.record(message("done"), "done");
+    const second = new DedupStore(kv, new KvBatcher(kv), 60_000);
+    assertEquals(await second.claim("run"), false);
+    assertEquals(await second.claim("done"), false);
+    const interrupted = [];
+    for await (const r of new DedupStore(kv, new KvBatcher(kv), 60_000).interrupted()) {
+      interrupted.push(r);
+    }
+    assertEquals(interrupted.map((r) => [r.message.id, r.message.data]), [["run", ""]]);
+  } finally {
+    kv.close();
+  }
+});
