@@ -276,6 +276,7 @@ export class Node implements NodeServices {
     pub = new Publisher(subject, def.event, {
       connection: () => this.#nc,
       window: 1024,
+      maxMessageSize: this.config.maxMessageSize,
       sent: (m, attempt) => {
         this.metrics.published.inc({ method: m.method, peer: m.toNode });
         if (attempt > 0) this.metrics.retried.inc({ method: m.method, peer: m.toNode });
@@ -351,6 +352,7 @@ export class Node implements NodeServices {
       refused: (reason, m) => this.reportError(`refused: ${reason}`, m),
       received: (m) => this.metrics.received.inc({ method: m.method, peer: m.fromNode }),
       duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: m.fromNode }),
+      maxMessageSize: this.config.maxMessageSize,
     }, allowedNodes);
     this.#listening.push(sub.listening);
     return this.supervisor.start("subscriber", sub.subject, (signal) => sub.run(signal), {

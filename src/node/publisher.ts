@@ -1,6 +1,13 @@
-import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
-import { ackSchema, type Event, type Message } from "../message/schema.ts";
+import { headers, type MsgHdrs, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
+import type { Event, Message } from "../message/schema.ts";
 import { abortable } from "./abortable.ts";
+import {
+  CHUNK_HEADER,
+  chunkAckSchema,
+  formatChunkHeader,
+  HEADER_ROOM,
+  splitPayload,
+} from "./chunking.ts";
 
 /** What a publisher needs from its node. */
 export interface PublisherDeps {
@@ -11,6 +18,8 @@ export interface PublisherDeps {
   sent(message: Message, attempt: number): void;
   /** Largest number of messages waiting for an ACK at once on this subject. */
   window: number;
+  /** Largest message sent, in bytes; bigger ones fail with a clear error. */
+  maxMessageSize: number;
 }
 
 /** How a message ended. */
@@ -23,7 +32,8 @@ const encoder = new TextEncoder();
 /**
  * The publisher process for one subject `<toNode>.<method>.<event>`: sends messages in the order
  * they were queued, keeps up to `window` waiting for their ACKs at once, and resends each after
- * its `ACKTimeout` up to `retries` times.
+ * its `ACKTimeout` up to `retries` times. A message bigger than the broker's max payload goes
+ * as chunks, each ACKed on its own (see chunking.ts).
  *
  * @example
  * ```ts ignore
@@ -86,54 +96,77 @@ export class Publisher {
 
   async #deliver(nc: NatsConnection, message: Message): Promise<void> {
     const payload = encoder.encode(JSON.stringify(message));
-    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
-    if (payload.length > maxPayload) {
+    if (payload.length > this.#deps.maxMessageSize) {
       this.#deps.finished(message, {
         delivered: false,
         reason: "too-large",
-        error:
-          `message of ${payload.length} bytes exceeds the broker's max payload of ${maxPayload}`,
+        error: `message of ${payload.length} bytes exceeds the maxMessageSize of ` +
+          `${this.#deps.maxMessageSize} bytes`,
       });
       return;
     }
+    const frames = framesOf(message.id, payload, nc.info?.max_payload ?? 1024 * 1024);
     if (this.event.endsWith("NACK")) {
       this.#deps.sent(message, 0);
-      nc.publish(this.subject, payload);
+      for (const f of frames) nc.publish(this.subject, f.data, { headers: f.headers });
       this.#deps.finished(message, { delivered: true, ackMs: 0 });
       return;
     }
     const timeoutMs = Math.max(1, message.ACKTimeout) * 1000;
     const firstSent = performance.now();
     let lastError = "";
-    for (let attempt = 0; attempt <= message.retries; attempt++) {
+    // `retries` bounds the resends of each frame, and separately how often the receiver may
+    // send us back to an earlier chunk (it restarted, or was short of memory).
+    let frame = 0;
+    let attempt = 0;
+    let sends = 0;
+    let restarts = 0;
+    while (attempt <= message.retries && restarts <= message.retries) {
       if (this.#signal?.aborted) return; // Stays in KV; a restart resends it.
       const started = performance.now();
-      this.#deps.sent(message, attempt);
+      if (frame === 0 || attempt > 0) this.#deps.sent(message, sends++);
+      const { data, headers } = frames[frame];
+      let wait = false;
       try {
-        const reply = await nc.request(this.subject, payload, { timeout: timeoutMs });
-        const ack = ackSchema.safeParse(reply.json());
-        if (!ack.success || ack.data.id !== message.id) {
+        const reply = await nc.request(this.subject, data, { timeout: timeoutMs, headers });
+        const parsed = chunkAckSchema.safeParse(reply.json());
+        if (!parsed.success || parsed.data.id !== message.id) {
           lastError = "malformed ACK";
+          attempt++;
           continue;
         }
-        if (!ack.data.ok) {
+        const ack = parsed.data;
+        if (ack.ok && (ack.duplicate || frame === frames.length - 1)) {
+          const ackMs = performance.now() - firstSent;
+          this.#deps.finished(message, { delivered: true, ackMs, duplicate: ack.duplicate });
+          return;
+        }
+        if (ack.ok) {
+          frame++;
+          attempt = 0;
+          continue;
+        }
+        if (ack.resendFrom === undefined || ack.resendFrom > frame) {
           this.#deps.finished(message, {
             delivered: false,
             reason: "refused",
-            error: ack.data.error ?? "refused by the receiver",
+            error: ack.error ?? "refused by the receiver",
           });
           return;
         }
-        const ackMs = performance.now() - firstSent;
-        this.#deps.finished(message, { delivered: true, ackMs, duplicate: ack.data.duplicate });
-        return;
+        lastError = ack.error ?? `receiver asked to resend from chunk ${ack.resendFrom}`;
+        frame = ack.resendFrom;
+        restarts++;
+        wait = ack.busy === true;
       } catch (err) {
         lastError = (err as Error).message;
+        attempt++;
         // No responders (node down) fails at once: still wait out the ACKTimeout before the
         // next try, so that `retries` spans the time the seed promises.
-        const rest = timeoutMs - (performance.now() - started);
-        if (rest > 0 && attempt < message.retries) await sleep(rest, this.#signal);
+        wait = true;
       }
+      const rest = timeoutMs - (performance.now() - started);
+      if (wait && rest > 0 && attempt <= message.retries) await sleep(rest, this.#signal);
     }
     this.#deps.finished(message, {
       delivered: false,
@@ -142,6 +175,26 @@ export class Publisher {
         `for the given REQ type (last error: ${lastError})`,
     });
   }
+}
+
+/** One NATS message of a delivery: the whole message, or one chunk of it with its header. */
+interface Frame {
+  data: Uint8Array;
+  headers?: MsgHdrs;
+}
+
+/** The whole payload when it fits the broker's max payload, else its chunks. */
+function framesOf(id: string, payload: Uint8Array, maxPayload: number): Frame[] {
+  if (payload.length <= maxPayload) return [{ data: payload }];
+  const parts = splitPayload(payload, Math.max(1024, maxPayload - HEADER_ROOM));
+  return parts.map((data, index) => {
+    const h = headers();
+    h.set(
+      CHUNK_HEADER,
+      formatChunkHeader({ id, index, count: parts.length, total: payload.length }),
+    );
+    return { data, headers: h };
+  });
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

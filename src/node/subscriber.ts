@@ -102,11 +102,15 @@ export class Subscriber {
       this.#deps.refused(info);
       return;
     }
-    if (await this.#deps.seen(info.id)) {
-      // Already taken on: a resend after a lost ACK, or after the sender restarted.
-      this.#chunks.forget(info.id);
-      this.#answer(msg, { id: info.id, ok: true, duplicate: true });
-      return;
+    if (!this.#chunks.has(info.id)) {
+      // A chunk that starts a set, or one arriving with none held: is the message already
+      // taken on (a resend after a lost ACK)? The probe's claim is given back at once; the
+      // whole message claims its id for real once it is complete.
+      if (!await this.#deps.claim(info.id)) {
+        this.#answer(msg, { id: info.id, ok: true, duplicate: true });
+        return;
+      }
+      this.#deps.release(info.id);
     }
     const outcome = this.#chunks.add(info, msg.data);
     switch (outcome.status) {
@@ -116,7 +120,12 @@ export class Subscriber {
       case "complete":
         return await this.#handle(msg, outcome.payload);
       case "gap":
-        this.#answer(msg, { id: info.id, ok: false, error: outcome.error, resendFrom: outcome.from });
+        this.#answer(msg, {
+          id: info.id,
+          ok: false,
+          error: outcome.error,
+          resendFrom: outcome.from,
+        });
         return;
       case "busy":
         this.#answer(msg, {
