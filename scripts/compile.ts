@@ -1,5 +1,5 @@
 /**
- * `deno task compile [output]`: builds the `steward` binary with the agent's Deno flags baked in
+ * `deno task compile [output] [--dry-run]`: builds the `steward` binary with the agent's Deno flags baked in
  * (the same flags `deno task agent` uses). Set `DENORT_BIN` to use a local denort runtime.
  *
  * @module
@@ -8,9 +8,11 @@ import { fileURLToPath } from "node:url";
 import { AGENT_ENTRY, agentDenoFlags } from "../src/permissions.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const output = Deno.args[0] ?? "steward";
+const dryRun = Deno.args.includes("--dry-run");
+const output = Deno.args.find((a) => !a.startsWith("--")) ?? "steward";
 const args = ["compile", ...agentDenoFlags(), "--output", output, root + AGENT_ENTRY];
 console.log(`deno ${args.join(" ")}`);
+if (dryRun) Deno.exit(0);
 const { code } = await new Deno.Command(Deno.execPath(), {
   args,
   stdout: "inherit",
