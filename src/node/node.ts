@@ -155,6 +155,20 @@ export class Node implements NodeServices {
   }
 
   async #boot(): Promise<void> {
+    // Unfinished messages go first, oldest first, before anything new can be queued behind
+    // or ahead of them: per sender and subject, a restart re-sends in the order accepted.
+    this.supervisor.start("ticker", "dispatcher", (signal) => this.#dispatch(signal));
+    let recovered = 0;
+    for await (
+      const m of this.#inflight.list((id, why) =>
+        this.reportError(`dropped unreadable inflight record ${id}: ${why}`)
+      )
+    ) {
+      recovered++;
+      await this.#ring.push(m);
+    }
+    if (recovered > 0) this.#log(`${this.config.nodeName}: re-sending ${recovered} unfinished`);
+    this.metrics.inflight.set(this.#inflight.size);
     for (const method of METHODS.values()) {
       if (this.config[method.flag]) this.startSubscriber(method.name);
     }
@@ -168,21 +182,9 @@ export class Node implements NodeServices {
       (err) => this.#ready.reject(err),
     );
     this.#ready.promise.catch(() => {});
-    this.supervisor.start("ticker", "dispatcher", (signal) => this.#dispatch(signal));
     if (this.config.startPubREQHello > 0) {
       this.supervisor.start("ticker", "REQHello", (signal) => this.#sayHello(signal));
     }
-    let recovered = 0;
-    for await (
-      const m of this.#inflight.list((id, why) =>
-        this.reportError(`dropped unreadable inflight record ${id}: ${why}`)
-      )
-    ) {
-      recovered++;
-      await this.#ring.push(m);
-    }
-    if (recovered > 0) this.#log(`${this.config.nodeName}: re-sending ${recovered} unfinished`);
-    this.metrics.inflight.set(this.#inflight.size);
     for await (const record of this.#dedup.interrupted()) {
       const def = methodNamed(record.message.method);
       if (def) {
