@@ -1,0 +1,232 @@
+/**
+ * `deno task bench [--quick] [--json] [--only=a,b]`: measures Steward against raw NATS in one
+ * run, on loopback, with a real nats-server. Sections: `raw`, `e2e`, `cli`, `fanout`,
+ * `agent` (start-up and idle memory), `socket` (1000 pings socket-to-file, single round trips,
+ * memory under load), `recovery`. Progress goes to stderr; the table (or, with `--json`, one
+ * JSON object) to stdout.
+ *
+ * @module
+ */
+import { Broker } from "../test/harness.ts";
+import {
+  recovery,
+  socketPings,
+  socketRoundTrips,
+  startPingPair,
+  startupAndIdle,
+  sustainedLoad,
+} from "./bench/agent_sections.ts";
+import { endToEnd } from "./bench/end_to_end.ts";
+import { fanOut } from "./bench/fan_out.ts";
+import { startLocalNode } from "./bench/local_nodes.ts";
+import { startNodeHosts } from "./bench/node_hosts.ts";
+import { rawRequestReply } from "./bench/raw_nats.ts";
+import { median, quantile } from "./bench/stats.ts";
+import { checkTargets } from "./bench/targets.ts";
+import { printReport } from "./bench/report.ts";
+
+const args = new Set(Deno.args.filter((a) => !a.startsWith("--only=")));
+const quick = args.has("--quick");
+const json = args.has("--json");
+const onlyArg = Deno.args.find((a) => a.startsWith("--only="));
+const only = onlyArg ? new Set(onlyArg.slice("--only=".length).split(",")) : undefined;
+const run = (section: string) => !only || only.has(section);
+
+/** How much each section sends: the full run, or a quick one that fits in a minute. */
+const SIZES = quick
+  ? {
+    rawSeq: 500,
+    rawBurst: 2000,
+    seq: 300,
+    burst: 1000,
+    cliSeq: 20,
+    cliBurst: 50,
+    fanoutRuns: 3,
+    starts: 3,
+    socketRuns: 1,
+    rtt: 30,
+    load: 5000,
+    recovery: 2000,
+  }
+  : {
+    rawSeq: 2000,
+    rawBurst: 10_000,
+    seq: 1000,
+    burst: 5000,
+    cliSeq: 100,
+    cliBurst: 300,
+    fanoutRuns: 5,
+    starts: 5,
+    socketRuns: 3,
+    rtt: 100,
+    load: 100_000,
+    recovery: 10_000,
+  };
+
+const log = (line: string) => console.error(`[bench ${new Date().toISOString()}] ${line}`);
+const r: Record<string, number | boolean | string> = { quick };
+
+const broker = await Broker.start();
+const dir = await Deno.makeTempDir({ prefix: "steward-bench-" });
+try {
+  if (run("raw") || run("e2e")) {
+    log("raw NATS request/reply");
+    const raw = await rawRequestReply(broker.address, {
+      sequential: SIZES.rawSeq,
+      burst: SIZES.rawBurst,
+    });
+    Object.assign(r, {
+      raw_seq_rps: raw.sequential.rps,
+      raw_p50_ms: raw.sequential.p50Ms,
+      raw_p99_ms: raw.sequential.p99Ms,
+      raw_rps: raw.burst.rps,
+      raw_burst_p50_ms: raw.burst.p50Ms,
+      raw_burst_p99_ms: raw.burst.p99Ms,
+      raw_burst_n: raw.burst.count,
+    });
+  }
+
+  if (run("e2e") || run("cli")) {
+    const central = await startLocalNode("central", broker.address, dir);
+    const ship = await startLocalNode("ship1", broker.address, dir);
+    try {
+      if (run("e2e")) {
+        log("Steward REQPing central→ship1→central, in process");
+        const e2e = await endToEnd(central, "ship1", {
+          message: { method: "REQPing" },
+          sequential: SIZES.seq,
+          burst: SIZES.burst,
+        });
+        Object.assign(r, {
+          e2e_seq_rps: e2e.sequential.rps,
+          e2e_p50_ms: e2e.sequential.p50Ms,
+          e2e_p99_ms: e2e.sequential.p99Ms,
+          e2e_rps: e2e.burst.rps,
+          e2e_burst_p50_ms: e2e.burst.p50Ms,
+          e2e_burst_p99_ms: e2e.burst.p99Ms,
+          e2e_burst_n: e2e.burst.count,
+        });
+      }
+      if (run("cli")) {
+        log("Steward REQCliCommand `echo hi`, in process");
+        const cli = await endToEnd(central, "ship1", {
+          message: { method: "REQCliCommand", methodArgs: ["echo", "hi"], fileName: "cli.out" },
+          sequential: SIZES.cliSeq,
+          burst: SIZES.cliBurst,
+          warmup: 5,
+        });
+        Object.assign(r, {
+          cli_seq_rps: cli.sequential.rps,
+          cli_p50_ms: cli.sequential.p50Ms,
+          cli_p99_ms: cli.sequential.p99Ms,
+          cli_rps: cli.burst.rps,
+          cli_burst_n: cli.burst.count,
+        });
+      }
+    } finally {
+      await Promise.all([central.stop(), ship.stop()]);
+    }
+  }
+
+  if (run("fanout")) {
+    log("fan-out: starting 100 nodes in 4 host processes");
+    const names = Array.from({ length: 100 }, (_, i) => `fan${String(i + 1).padStart(3, "0")}`);
+    const hosts = await startNodeHosts(names, 4, broker.address, dir);
+    const central = await startLocalNode("fancentral", broker.address, dir);
+    try {
+      log("fan-out to 10 and to 100 nodes");
+      const f10 = await fanOut(central, names.slice(0, 10), SIZES.fanoutRuns);
+      const f100 = await fanOut(central, names, SIZES.fanoutRuns);
+      Object.assign(r, {
+        fanout10_first_s: f10.firstSeconds,
+        fanout10_s: median(f10.seconds),
+        fanout100_first_s: f100.firstSeconds,
+        fanout100_s: median(f100.seconds),
+        fanout100_max_s: Math.max(f100.firstSeconds, ...f100.seconds),
+      });
+    } finally {
+      await central.stop();
+      await hosts.stop();
+    }
+  }
+
+  if (run("agent")) {
+    log("agent start-up and idle memory");
+    const s = await startupAndIdle(broker.address, SIZES.starts, 2000);
+    Object.assign(r, {
+      startup_ms: median(s.startupMs),
+      startup_max_ms: Math.max(...s.startupMs),
+      idle_rss_mb: s.idle.rssMb,
+    });
+  }
+
+  if (run("socket")) {
+    log("operator's view: 1000 REQPing into central's socket");
+    const pair = await startPingPair(broker.address);
+    try {
+      const runs: number[] = [];
+      for (let i = 0; i < SIZES.socketRuns; i++) runs.push(await socketPings(pair, 1000));
+      const [c, s] = [await pair.central.memory(), await pair.ship.memory()];
+      log("single round trips through the socket");
+      const rtt = await socketRoundTrips(pair, SIZES.rtt);
+      Object.assign(r, {
+        socket1000_first_s: runs[0],
+        socket1000_s: median(runs),
+        peak_rss_mb: Math.max(c.peakMb, s.peakMb),
+        socket_rtt_p50_ms: quantile(rtt, 0.5),
+        socket_rtt_p99_ms: quantile(rtt, 0.99),
+      });
+      log(`sustained load: ${SIZES.load} pings`);
+      const load = await sustainedLoad(pair, SIZES.load, 1000);
+      Object.assign(r, {
+        load_messages: SIZES.load,
+        load_rps: load.rps,
+        load_rss_mb: Math.max(load.central.rssMb, load.ship.rssMb),
+        load_peak_rss_mb: Math.max(load.central.peakMb, load.ship.peakMb),
+      });
+    } finally {
+      await pair.stop();
+    }
+  }
+
+  if (run("recovery")) {
+    log(`recovery: ${SIZES.recovery} persisted messages re-sent after a restart`);
+    const rec = await recovery(broker.address, SIZES.recovery);
+    Object.assign(r, {
+      recovery_messages: rec.messages,
+      recovery_ready_s: rec.readySeconds,
+      recovery_s: rec.seconds,
+    });
+  }
+} finally {
+  await broker.stop();
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
+const num = (k: string) => typeof r[k] === "number" ? r[k] as number : NaN;
+r.ratio_rps = num("e2e_rps") / num("raw_rps");
+r.ratio_p50 = num("e2e_p50_ms") / num("raw_p50_ms");
+const targets = checkTargets({
+  ratio_rps: num("ratio_rps"),
+  e2e_p50_ms: num("e2e_p50_ms"),
+  raw_p50_ms: num("raw_p50_ms"),
+  fanout100_s: num("fanout100_s"),
+  socket1000_s: num("socket1000_s"),
+  socket_rtt_p50_ms: num("socket_rtt_p50_ms"),
+  idle_rss_mb: num("idle_rss_mb"),
+  peak_rss_mb: num("peak_rss_mb"),
+  startup_ms: num("startup_ms"),
+});
+if (json) {
+  const rounded = Object.fromEntries(
+    Object.entries(r).map(([k, v]) => [k, typeof v === "number" ? round(v) : v]),
+  );
+  console.log(JSON.stringify({ ...rounded, targets }));
+} else {
+  printReport(r, targets);
+}
+
+function round(v: number): number | null {
+  if (!Number.isFinite(v)) return null;
+  return Math.abs(v) >= 100 ? Math.round(v) : Number(v.toPrecision(4));
+}

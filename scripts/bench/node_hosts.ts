@@ -1,0 +1,67 @@
+/**
+ * Starts and stops {@linkcode ./node_host.ts} processes: many Steward nodes spread over a few
+ * processes, as in a fleet where each process is its own agent.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { UNSTABLE_FLAGS } from "../../src/permissions.ts";
+
+const HOST = fileURLToPath(new URL("./node_host.ts", import.meta.url));
+
+/** A running group of host processes. */
+export interface NodeHosts {
+  /** Every node name hosted. */
+  names: string[];
+  /** Closes the hosts' standard input and waits until they have stopped their nodes. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `names.length` nodes spread round-robin over `processes` host processes on `broker`,
+ * with their folders under `dir`; resolves once all are ready.
+ *
+ * @example
+ * ```ts ignore
+ * import { startNodeHosts } from "./node_hosts.ts";
+ * const hosts = await startNodeHosts(["ship1", "ship2"], 2, "127.0.0.1:4222", "/tmp/b");
+ * await hosts.stop();
+ * ```
+ */
+export async function startNodeHosts(
+  names: string[],
+  processes: number,
+  broker: string,
+  dir: string,
+): Promise<NodeHosts> {
+  const groups: string[][] = Array.from({ length: processes }, () => []);
+  names.forEach((n, i) => groups[i % processes].push(n));
+  const children = groups.filter((g) => g.length > 0).map((group) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...UNSTABLE_FLAGS, HOST, broker, dir, ...group],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn()
+  );
+  await Promise.all(children.map(async (child) => {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`a node host exited before it was ready:\n${out}`);
+      out += value;
+    }
+    reader.releaseLock();
+  }));
+  return {
+    names,
+    async stop() {
+      await Promise.all(children.map(async (child) => {
+        await child.stdin.close();
+        await child.stdout.cancel().catch(() => {});
+        await child.status;
+      }));
+    },
+  };
+}

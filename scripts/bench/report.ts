@@ -1,0 +1,68 @@
+/**
+ * The benchmark's readable table.
+ *
+ * @module
+ */
+import type { TargetResult } from "./targets.ts";
+
+type Figures = Record<string, number | boolean | string>;
+
+const ROWS: [label: string, key: string, unit: string][] = [
+  ["raw NATS req/reply, sequential", "raw_seq_rps", "msg/s"],
+  ["  p50 / p99", "raw_p50_ms|raw_p99_ms", "ms"],
+  ["raw NATS req/reply, all in flight", "raw_rps", "msg/s"],
+  ["  p50 / p99", "raw_burst_p50_ms|raw_burst_p99_ms", "ms"],
+  ["Steward REQPing e2e, sequential", "e2e_seq_rps", "msg/s"],
+  ["  p50 / p99", "e2e_p50_ms|e2e_p99_ms", "ms"],
+  ["Steward REQPing e2e, all in flight", "e2e_rps", "msg/s"],
+  ["  p50 / p99", "e2e_burst_p50_ms|e2e_burst_p99_ms", "ms"],
+  ["  ratio to raw: msg/s, seq p50", "ratio_rps|ratio_p50", "×"],
+  ["Steward REQCliCommand echo, sequential", "cli_seq_rps", "msg/s"],
+  ["  p50 / p99", "cli_p50_ms|cli_p99_ms", "ms"],
+  ["Steward REQCliCommand echo, all in flight", "cli_rps", "msg/s"],
+  ["fan-out to 10 nodes: first / median", "fanout10_first_s|fanout10_s", "s"],
+  ["fan-out to 100 nodes: first / median", "fanout100_first_s|fanout100_s", "s"],
+  ["agent start-up to ready: median / max", "startup_ms|startup_max_ms", "ms"],
+  ["agent idle RSS", "idle_rss_mb", "MB"],
+  ["1000 pings socket→file: first / median", "socket1000_first_s|socket1000_s", "s"],
+  ["  peak RSS (central, ship1)", "peak_rss_mb", "MB"],
+  ["single ping socket→file p50 / p99", "socket_rtt_p50_ms|socket_rtt_p99_ms", "ms"],
+  ["sustained load: messages", "load_messages", ""],
+  ["  rate", "load_rps", "msg/s"],
+  ["  RSS after / peak", "load_rss_mb|load_peak_rss_mb", "MB"],
+  ["recovery: persisted messages", "recovery_messages", ""],
+  ["  restart to ready / to last reply", "recovery_ready_s|recovery_s", "s"],
+];
+
+function format(v: number | boolean | string | undefined): string {
+  if (typeof v !== "number") return v === undefined ? "–" : String(v);
+  if (!Number.isFinite(v)) return "–";
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString("en-US");
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  return v.toPrecision(3);
+}
+
+/**
+ * Prints the figures that were measured and the targets, met or missed.
+ *
+ * @example
+ * ```ts
+ * import { printReport } from "./report.ts";
+ * printReport({ raw_rps: 50000 }, [{ target: "x", value: "1", met: true }]);
+ * ```
+ */
+export function printReport(figures: Figures, targets: TargetResult[]): void {
+  const lines: string[] = [];
+  const width = Math.max(...ROWS.map(([l]) => l.length)) + 2;
+  for (const [label, keys, unit] of ROWS) {
+    const values = keys.split("|").map((k) => figures[k]);
+    if (values.every((v) => v === undefined)) continue;
+    lines.push(`${label.padEnd(width)}${values.map(format).join(" / ")} ${unit}`.trimEnd());
+  }
+  lines.push("", figures.quick ? "(quick run: smaller counts)" : "(full run)", "", "Targets:");
+  for (const t of targets) {
+    lines.push(`  ${t.met ? "met   " : "MISSED"}  ${t.target}: ${t.value}`);
+  }
+  console.log(lines.join("\n"));
+}
