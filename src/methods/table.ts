@@ -4,10 +4,17 @@
  * @module
  */
 import { cliCommand } from "./cli_command.ts";
+import { cliCommandCont } from "./cli_command_cont.ts";
 import { errorLog } from "./error_log.ts";
 import { hello } from "./hello.ts";
+import { httpGet } from "./http_get.ts";
+import { opCommand } from "./op_command.ts";
+import { opProcessList } from "./op_process_list.ts";
+import { opProcessStart } from "./op_process_start.ts";
+import { opProcessStop } from "./op_process_stop.ts";
 import { ping } from "./ping.ts";
 import { pong } from "./pong.ts";
+import { tailFile } from "./tail_file.ts";
 import { toConsole } from "./to_console.ts";
 import { toFile } from "./to_file.ts";
 import { toFileAppend } from "./to_file_append.ts";
@@ -24,6 +31,13 @@ export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
     errorLog,
     ping,
     pong,
+    cliCommandCont,
+    tailFile,
+    httpGet,
+    opProcessList,
+    opProcessStart,
+    opProcessStop,
+    opCommand,
   ].map((m) => [m.name, m]),
 );
 

@@ -1,0 +1,60 @@
+import { LineBatcher } from "./line_batcher.ts";
+import { runCommand } from "./run_command.ts";
+import { substituteData } from "./substitute_data.ts";
+import { type MethodDefinition, MethodError } from "./types.ts";
+
+/**
+ * True when `signal` ended the work because `methodTimeout` was reached, which is how a
+ * streaming method normally ends, rather than because its process was stopped.
+ *
+ * @example
+ * ```ts
+ * import { endedByTimeout } from "./cli_command_cont.ts";
+ * endedByTimeout(AbortSignal.abort(new DOMException("t", "TimeoutError"))); // true
+ * ```
+ */
+export function endedByTimeout(signal: AbortSignal): boolean {
+  const reason = signal.reason;
+  return signal.aborted && reason instanceof Error && reason.name === "TimeoutError";
+}
+
+/**
+ * `REQCliCommandCont` (seed spelling `REQnCliCommandCont`): runs a command and sends its output
+ * back line by line while it runs, until it ends or `methodTimeout` stops it and its whole
+ * process group. Reaching `methodTimeout` is the normal end, not an error.
+ */
+export const cliCommandCont: MethodDefinition = {
+  name: "REQCliCommandCont",
+  event: "CommandACK",
+  defaultReplyMethod: "REQToFileAppend",
+  flag: "startSubREQCliCommandCont",
+  description: "run a command (methodArgs) and reply with each line of output as it comes, " +
+    "until it ends or methodTimeout",
+  async handler({ message, signal, emit }) {
+    const argv = substituteData(message.methodArgs, message.data);
+    const decoder = new TextDecoder();
+    const lines = new LineBatcher(emit);
+    let code: number;
+    let stderr: string;
+    try {
+      const out = await runCommand(argv, {
+        signal,
+        maxOutputBytes: Number.MAX_SAFE_INTEGER, // Streamed, never held: no limit needed.
+        onOutput: (chunk) => lines.push(decoder.decode(chunk, { stream: true })),
+      });
+      code = out.code;
+      stderr = out.stderr.trim();
+    } catch (err) {
+      await lines.push(decoder.decode());
+      await lines.close();
+      if (endedByTimeout(signal)) return { data: "" };
+      throw err;
+    }
+    await lines.push(decoder.decode());
+    await lines.close();
+    if (code !== 0) {
+      throw new MethodError(`${argv[0]} exited with code ${code}${stderr ? `: ${stderr}` : ""}`);
+    }
+    return { data: "" };
+  },
+};

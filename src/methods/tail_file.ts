@@ -1,0 +1,39 @@
+import { endedByTimeout } from "./cli_command_cont.ts";
+import { followFile } from "./follow_file.ts";
+import { LineBatcher } from "./line_batcher.ts";
+import { type MethodDefinition, MethodError } from "./types.ts";
+
+/**
+ * `REQTailFile`: follows the file named by `methodArgs[0]` on the node for `methodTimeout`
+ * seconds and sends each new line back as it appears; survives rotation and truncation.
+ */
+export const tailFile: MethodDefinition = {
+  name: "REQTailFile",
+  event: "CommandACK",
+  defaultReplyMethod: "REQToFileAppend",
+  flag: "startSubREQTailFile",
+  description: "follow a file (methodArgs[0]) for methodTimeout seconds and reply with each " +
+    "new line",
+  async handler({ message, signal, emit }) {
+    const path = message.methodArgs[0];
+    if (!path) throw new MethodError("methodArgs[0] must name the file to tail");
+    const lines = new LineBatcher(emit);
+    try {
+      await followFile(path, { signal, onText: (text) => lines.push(text) });
+    } catch (err) {
+      await lines.close().catch(() => {});
+      if (err instanceof Deno.errors.NotFound) {
+        throw new MethodError(`cannot tail ${path}: no such file`);
+      }
+      throw new MethodError(`cannot tail ${path}: ${(err as Error).message}`);
+    }
+    await lines.close();
+    if (signal.aborted && !endedByTimeout(signal)) {
+      const reason = signal.reason;
+      throw new MethodError(
+        `tail of ${path} stopped: ${reason instanceof Error ? reason.message : "stopped"}`,
+      );
+    }
+    return { data: "" };
+  },
+};
