@@ -35,6 +35,8 @@ export const FLAGS = {
   defaultMethodTimeout: int(10, "seconds a method may run when a message gives none"),
   rootCAPath: str("", "PEM file of the root CA that signed the broker's TLS certificate"),
   nkeySeedFile: str("", "file holding this node's NKEY seed for broker authentication"),
+  certFile: str("", "PEM client certificate for mutual TLS with the broker (with -rootCAPath)"),
+  keyFile: str("", "PEM private key of -certFile"),
   exposeDataFolder: str("", "host:port to serve the data folder read-only (off when empty)"),
   errorMessageTimeout: int(60, "seconds to wait for central's ACK of an error message"),
   errorMessageRetries: int(10, "resends of an error message to central"),

@@ -115,6 +115,10 @@ export class Node implements NodeServices {
       retryIntervalSeconds: config.natsConnectRetryInterval,
       nkeySeedFile: config.nkeySeedFile || undefined,
       rootCAPath: config.rootCAPath || undefined,
+      certFile: config.certFile || undefined,
+      keyFile: config.keyFile || undefined,
+      // Our own inbox: the broker can then let each node read only its own ACKs.
+      inboxPrefix: `_INBOX.${config.nodeName}`,
       onStatus: (s) => {
         if (s.type === "disconnect" || s.type === "reconnect") {
           this.#log(`${new Date().toISOString()} ${config.nodeName}: broker ${s.type}`);

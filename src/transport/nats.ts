@@ -20,6 +20,8 @@ export interface BrokerOptions {
   /** Client certificate and key for mutual TLS. */
   certFile?: string;
   keyFile?: string;
+  /** Prefix of reply inboxes (default `_INBOX`); `_INBOX.<node>` lets the broker confine ACKs. */
+  inboxPrefix?: string;
   /** Called with connection status changes (disconnect, reconnect, errors). */
   onStatus?: (status: { type: string; data?: unknown }) => void;
 }
@@ -41,9 +43,9 @@ export async function connectBroker(options: BrokerOptions): Promise<NatsConnect
     const seed = (await Deno.readTextFile(options.nkeySeedFile)).trim();
     authenticator = nkeyAuthenticator(new TextEncoder().encode(seed));
   }
-  const tls = options.rootCAPath
+  const tls = options.rootCAPath || options.certFile
     ? {
-      caFile: options.rootCAPath,
+      ...(options.rootCAPath ? { caFile: options.rootCAPath } : {}),
       ...(options.certFile ? { certFile: options.certFile } : {}),
       ...(options.keyFile ? { keyFile: options.keyFile } : {}),
     }
@@ -54,6 +56,7 @@ export async function connectBroker(options: BrokerOptions): Promise<NatsConnect
     name: options.name,
     authenticator,
     tls,
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     waitOnFirstConnect: true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: wait,
