@@ -27,6 +27,7 @@ import { Subscriber } from "./subscriber.ts";
 import { Supervisor } from "./supervisor.ts";
 import { startInputs } from "../input/start_inputs.ts";
 import { serveMetrics } from "../metrics_server.ts";
+import { serveDataFolder } from "../input/expose_data_folder.ts";
 
 /** Options of {@linkcode Node.start}. */
 export interface NodeOptions {
@@ -180,6 +181,11 @@ export class Node implements NodeServices {
     if (this.config.promHostAndPort) {
       const prom = serveMetrics(this.metrics.registry, this.config.promHostAndPort);
       this.supervisor.start("listener", `prom:${this.config.promHostAndPort}`, (s) => prom.run(s));
+    }
+    if (this.config.exposeDataFolder) {
+      const at = this.config.exposeDataFolder;
+      const data = serveDataFolder(this.config.subscribersDataFolder, at);
+      this.supervisor.start("listener", `exposeDataFolder:${at}`, (s) => data.run(s));
     }
     Promise.all([this.#nc, ...this.#listening]).then(
       () => this.#ready.resolve(),
