@@ -47,6 +47,36 @@ function refusal(
   return undefined;
 }
 
+/** The outcome of taking in one input value: an answer per message, and what was accepted. */
+export interface Intake {
+  answers: Answer[];
+  /** The stamped messages that were stored and queued, one per target node. */
+  messages: Message[];
+}
+
+/**
+ * Decodes and parses one complete JSON value of input.
+ *
+ * @example
+ * ```ts
+ * import { parseInput } from "./intake.ts";
+ * parseInput(new TextEncoder().encode("[1]")); // { value: [1] }
+ * ```
+ */
+export function parseInput(bytes: Uint8Array): { value: unknown } | { error: string } {
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    return { error: "input is not valid UTF-8" };
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (err) {
+    return { error: `malformed JSON: ${(err as Error).message}` };
+  }
+}
+
 /**
  * Validates one complete JSON value (an array of messages, or one message), stamps and stores
  * the valid ones, and answers each: accepted with its id, or rejected with the reason.
@@ -59,23 +89,29 @@ function refusal(
  * ```
  */
 export async function intake(node: Node, bytes: Uint8Array, input: string): Promise<Answer[]> {
-  const reject = (error: string, index?: number): Answer => {
-    node.metrics.rejected.inc({ input });
-    node.reportError(`input rejected (${input}): ${error}`);
-    return { status: "rejected", ...(index === undefined ? {} : { index }), error };
-  };
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    return [reject("input is not valid UTF-8")];
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return [reject(`malformed JSON: ${(err as Error).message}`)];
-  }
+  const parsed = parseInput(bytes);
+  if ("error" in parsed) return [rejectInput(node, input, parsed.error)];
+  return (await intakeValue(node, parsed.value, input)).answers;
+}
+
+/** Counts and reports a rejection, and returns its answer. */
+export function rejectInput(node: Node, input: string, error: string, index?: number): Answer {
+  node.metrics.rejected.inc({ input });
+  node.reportError(`input rejected (${input}): ${error}`);
+  return { status: "rejected", ...(index === undefined ? {} : { index }), error };
+}
+
+/**
+ * Takes in an already parsed input value: an array of messages, or one message.
+ *
+ * @example
+ * ```ts ignore
+ * import { intakeValue } from "./intake.ts";
+ * const { answers, messages } = await intakeValue(node, [{ toNode: "ship1", method: "REQPing" }], "socket");
+ * ```
+ */
+export async function intakeValue(node: Node, raw: unknown, input: string): Promise<Intake> {
+  const reject = (error: string, index?: number) => rejectInput(node, input, error, index);
   const items = Array.isArray(raw) ? raw : [raw];
   const answers: Answer[] = [];
   const accepted: Message[] = [];
@@ -104,8 +140,11 @@ export async function intake(node: Node, bytes: Uint8Array, input: string): Prom
       await node.submit(accepted);
     } catch (err) {
       const error = `not stored: ${(err as Error).message}`;
-      return answers.map((a) => a.status === "accepted" ? reject(error, a.index) : a);
+      return {
+        answers: answers.map((a) => a.status === "accepted" ? reject(error, a.index) : a),
+        messages: [],
+      };
     }
   }
-  return answers;
+  return { answers, messages: accepted };
 }

@@ -1,5 +1,12 @@
+/**
+ * Serves one unix socket or TCP connection of an agent's input.
+ *
+ * @module
+ */
 import type { Node } from "../node/node.ts";
-import { type Answer, intake } from "./intake.ts";
+import { isClientEnvelope } from "./client_protocol.ts";
+import { serveClientSession } from "./client_session.ts";
+import { type Answer, intakeValue, parseInput, rejectInput } from "./intake.ts";
 import { JsonSplitter } from "./json_splitter.ts";
 
 /** Timing and size limits of a socket or TCP connection. */
@@ -19,6 +26,8 @@ const TIMEOUT = Symbol("timeout");
  * Serves one unix socket or TCP connection: every complete JSON value is taken in as it
  * arrives and answered with one JSON line per message. The connection closes when the client
  * closes its side, after `lingerMs` of quiet once something was answered, or after `idleMs`.
+ * A client envelope (`{"stewardClient": 1, ...}`, see `client_protocol.ts`) instead holds
+ * the connection for its session, which may hand back replies; the connection then closes.
  *
  * @example
  * ```ts ignore
@@ -39,9 +48,9 @@ export async function serveConnection(
   const buffer = new Uint8Array(64 * 1024);
   let answered = false;
   let open = true;
-  const send = async (answers: Answer[]) => {
+  const send = async (answers: readonly object[]): Promise<boolean> => {
     answered = true;
-    if (!open) return;
+    if (!open) return false;
     try {
       const bytes = encoder.encode(answers.map((a) => JSON.stringify(a) + "\n").join(""));
       let written = 0;
@@ -49,11 +58,24 @@ export async function serveConnection(
     } catch {
       open = false; // The client stopped reading; its messages are still taken in.
     }
+    return open;
   };
+  let session = false;
   const handle = async (pieces: ReturnType<JsonSplitter["push"]>) => {
     for (const piece of pieces) {
-      if (piece.kind === "value") await send(await intake(node, piece.bytes, input));
-      else {
+      if (session) return; // One envelope per connection: what follows it is not read.
+      if (piece.kind === "value") {
+        const parsed = parseInput(piece.bytes);
+        if ("error" in parsed) {
+          await send([rejectInput(node, input, parsed.error)]);
+        } else if (isClientEnvelope(parsed.value)) {
+          session = true;
+          await serveClientSession(node, parsed.value, input, send, signal);
+        } else {
+          const answers: Answer[] = (await intakeValue(node, parsed.value, input)).answers;
+          await send(answers);
+        }
+      } else {
         const text = new TextDecoder().decode(piece.bytes.subarray(0, 80)).trim();
         const error = splitter.pending === 0 && piece.bytes.length > 0 && isTruncated(piece.bytes)
           ? `truncated JSON: the input ended before the message was complete`
@@ -89,10 +111,12 @@ export async function serveConnection(
         break;
       }
       if (result === null) {
+        // A client that sends its envelope and half-closes (`nc -N`) still gets its session.
         await handle(splitter.end());
         break;
       }
       await handle(splitter.push(buffer.subarray(0, result)));
+      if (session) break;
       if (splitter.pending > limits.maxPendingBytes) {
         const error = `message larger than the limit of ${limits.maxPendingBytes} bytes`;
         node.reportError(`input rejected (${input}): ${error}`);

@@ -5,7 +5,9 @@
  */
 import { join } from "node:path";
 import type { Node } from "../node/node.ts";
-import { intake } from "./intake.ts";
+import { isClientEnvelope } from "./client_protocol.ts";
+import { clientSessionResponse } from "./client_session.ts";
+import { intakeValue, parseInput, rejectInput } from "./intake.ts";
 import { type ConnectionLimits, serveConnection } from "./serve_connection.ts";
 
 function hostPort(value: string): { hostname: string; port: number } {
@@ -95,7 +97,14 @@ export async function startInputs(node: Node): Promise<void> {
         if (body.length > c.maxMessageSize * 2) {
           return Response.json([{ status: "rejected", error: "body too large" }], { status: 413 });
         }
-        const answers = await intake(node, body, "http");
+        const parsed = parseInput(body);
+        if ("value" in parsed && isClientEnvelope(parsed.value)) {
+          // The client protocol: NDJSON lines streamed back while the session runs.
+          return clientSessionResponse(node, parsed.value, "http");
+        }
+        const answers = "error" in parsed
+          ? [rejectInput(node, "http", parsed.error)]
+          : (await intakeValue(node, parsed.value, "http")).answers;
         const ok = answers.some((a) => a.status === "accepted");
         return Response.json(answers, { status: ok ? 200 : 400 });
       });

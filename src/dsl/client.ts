@@ -1,0 +1,279 @@
+/**
+ * The playbook client: sends requests to the local agent and awaits or streams their results.
+ *
+ * @module
+ */
+import { CLIENT_PROTOCOL_VERSION, type ClientLine, isLastReply } from "../input/client_protocol.ts";
+import { RejectedError, StreamError } from "./errors.ts";
+import { Request, type SeedMessage } from "./request.ts";
+import { type Endpoint, endpointFrom, exchange } from "./transport.ts";
+
+/** When things happened for one result, on the playbook's clock (epoch milliseconds). */
+export interface Timings {
+  /** The request was sent to the agent. */
+  readonly startedAt: number;
+  /** The agent accepted it. */
+  readonly acceptedAt: number;
+  /** The last reply (or the failure) arrived. */
+  readonly finishedAt: number;
+  /** `finishedAt - startedAt`. */
+  readonly ms: number;
+}
+
+/** The result of a request on one node. */
+export interface RunResult {
+  /** The node that answered. */
+  readonly node: string;
+  /** Id of the message the agent sent to that node. */
+  readonly id: string;
+  /** True when the method succeeded. */
+  readonly ok: boolean;
+  /** The method's output; for a streaming method, every line it sent. */
+  readonly output: string;
+  /** Why it failed, when `ok` is false. */
+  readonly error?: string;
+  readonly timings: Timings;
+}
+
+/** One line of a streaming method's output. */
+export interface StreamLine {
+  /** The node the line came from. */
+  readonly node: string;
+  /** Id of the message the agent sent to that node. */
+  readonly id: string;
+  /** The line, without its newline. */
+  readonly line: string;
+}
+
+/** Options of {@linkcode Client.run} and {@linkcode Client.stream}. */
+export interface CallOptions {
+  /** Longest wait for the results (default: what the message's own timeouts allow). */
+  timeoutMs?: number;
+  /** Stops waiting; the requests already sent still run on the nodes. */
+  signal?: AbortSignal;
+}
+
+/** A message to send: a builder's request or a message in the seed's JSON format. */
+export type Sendable = Request | SeedMessage;
+
+interface Pending {
+  node: string;
+  id: string;
+  parts: string[];
+  acceptedAt: number;
+  finishedAt?: number;
+  ok?: boolean;
+  error?: string;
+}
+
+function seedOf(message: Sendable): SeedMessage {
+  // Raw seed messages are checked with the same schema the builders use.
+  return message instanceof Request ? message.toJSON() : new Request(message, false).toJSON();
+}
+
+/** Each part of a streamed output as a line, as `REQToFileAppend` would store it. */
+function asLines(data: string): string[] {
+  if (data === "") return [];
+  const lines = data.split("\n");
+  if (data.endsWith("\n")) lines.pop();
+  return lines;
+}
+
+/**
+ * A connection to the local agent. Each call is its own exchange with the agent, so calls may
+ * run concurrently; {@linkcode Client.close} stops them all.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect, to } from "../../mod.ts";
+ * const steward = await connect({ socket: "./tmp/steward.sock" });
+ * const [ship1] = await steward.run(to("ship1").cli("uptime"));
+ * console.log(ship1.ok ? ship1.output : ship1.error);
+ * steward.close();
+ * ```
+ */
+export class Client {
+  /** Where the agent listens. */
+  readonly endpoint: Endpoint;
+  readonly #closed = new AbortController();
+
+  /** Makes a client for `endpoint`; playbooks use {@linkcode connect}. */
+  constructor(endpoint: Endpoint) {
+    this.endpoint = endpoint;
+  }
+
+  async *#lines(
+    messages: SeedMessage[],
+    wait: boolean,
+    options: CallOptions,
+  ): AsyncGenerator<ClientLine> {
+    if (this.#closed.signal.aborted) throw new Error("This Steward client is closed");
+    const signals = [this.#closed.signal, ...(options.signal ? [options.signal] : [])];
+    const envelope = {
+      stewardClient: CLIENT_PROTOCOL_VERSION,
+      await: wait,
+      ...(options.timeoutMs ? { timeout: Math.max(1, Math.ceil(options.timeoutMs / 1000)) } : {}),
+      messages,
+    };
+    yield* exchange(this.endpoint, envelope, AbortSignal.any(signals));
+  }
+
+  /**
+   * Sends messages without waiting for their results; resolves with the ids the agent gave
+   * them (one per target node) once they are stored.
+   *
+   * @throws {RejectedError} with the agent's reasons when it refused any message.
+   * @throws {InvalidMessageError} when a seed message is not valid.
+   * @example
+   * ```ts ignore
+   * import { connect, to, toFile } from "../../mod.ts";
+   * const steward = await connect({ socket: "./tmp/steward.sock" });
+   * const ids = await steward.send(to("ship1").cli("tree").reply(toFile("out")));
+   * ```
+   */
+  async send(...messages: Sendable[]): Promise<string[]> {
+    const seeds = messages.map(seedOf);
+    const ids: string[] = [];
+    const reasons: string[] = [];
+    for await (const line of this.#lines(seeds, false, {})) {
+      if (line.status === "accepted") ids.push(line.id);
+      else if (line.status === "rejected") {
+        reasons.push(line.index === undefined ? line.error : `[${line.index}] ${line.error}`);
+      } else if (line.status === "done") break;
+    }
+    if (reasons.length > 0) throw new RejectedError(reasons, ids);
+    return ids;
+  }
+
+  /**
+   * Sends one message and waits for its result on every target node: one
+   * {@linkcode RunResult} per node, in the order of the targets. A node that cannot be
+   * reached, or does not answer in time, gives a result with `ok: false`.
+   *
+   * @throws {RejectedError} when the agent refused the message.
+   * @example
+   * ```ts ignore
+   * import { connect, toNodes } from "../../mod.ts";
+   * const steward = await connect();
+   * for (const r of await steward.run(toNodes(["ship1", "ship2"]).cli("uptime"))) {
+   *   console.log(r.node, r.ok ? r.output : r.error);
+   * }
+   * ```
+   */
+  async run(message: Sendable, options: CallOptions = {}): Promise<RunResult[]> {
+    const startedAt = Date.now();
+    const pending = new Map<string, Pending>();
+    const reasons: string[] = [];
+    let timedOut = false;
+    for await (const line of this.#lines([seedOf(message)], true, options)) {
+      const now = Date.now();
+      if (line.status === "accepted") {
+        pending.set(line.id, { node: line.toNode, id: line.id, parts: [], acceptedAt: now });
+      } else if (line.status === "rejected") reasons.push(line.error);
+      else if (line.status === "reply") {
+        const p = pending.get(line.id);
+        if (!p) continue;
+        p.parts.push(line.data);
+        if (isLastReply(line)) {
+          p.ok = line.ok;
+          p.error = line.error;
+          p.finishedAt = now;
+        }
+      } else if (line.status === "timeout") {
+        timedOut = true;
+        break;
+      } else if (line.status === "done") break;
+    }
+    if (reasons.length > 0) throw new RejectedError(reasons, [...pending.keys()]);
+    const streaming = message instanceof Request && message.streaming;
+    return [...pending.values()].map((p) => {
+      const finishedAt = p.finishedAt ?? Date.now();
+      const missing = timedOut
+        ? `no result from ${p.node} within the time allowed`
+        : `the connection to the agent closed before ${p.node}'s result arrived`;
+      return {
+        node: p.node,
+        id: p.id,
+        ok: p.ok ?? false,
+        output: streaming
+          ? p.parts.flatMap(asLines).map((l) => l + "\n").join("")
+          : p.parts.join(""),
+        ...(p.ok === undefined ? { error: missing } : p.error ? { error: p.error } : {}),
+        timings: { startedAt, acceptedAt: p.acceptedAt, finishedAt, ms: finishedAt - startedAt },
+      };
+    });
+  }
+
+  /**
+   * Sends a streaming request (`cliCont`, `tail`) and yields its output line by line as the
+   * lines arrive, from every target node. Ends when every node's stream ended; breaking out
+   * of the loop stops waiting (the method runs on the node until its `.for()` time is over).
+   *
+   * @throws {RejectedError} when the agent refused the message.
+   * @throws {StreamError} after the last line, when the stream failed on a node.
+   * @example
+   * ```ts ignore
+   * import { connect, to } from "../../mod.ts";
+   * const steward = await connect();
+   * for await (const { node, line } of steward.stream(to("ship1").tail("/var/log/syslog").for(60))) {
+   *   console.log(`${node}: ${line}`);
+   * }
+   * ```
+   */
+  async *stream(message: Request<true>, options: CallOptions = {}): AsyncGenerator<StreamLine> {
+    const nodes = new Map<string, string>();
+    const failures: { node: string; error: string }[] = [];
+    const reasons: string[] = [];
+    for await (const line of this.#lines([seedOf(message)], true, options)) {
+      if (line.status === "accepted") nodes.set(line.id, line.toNode);
+      else if (line.status === "rejected") reasons.push(line.error);
+      else if (line.status === "reply") {
+        if (reasons.length > 0) continue;
+        for (const text of asLines(line.data)) yield { node: line.node, id: line.id, line: text };
+        if (isLastReply(line) && !line.ok) {
+          failures.push({ node: line.node, error: line.error ?? "failed" });
+        }
+      } else if (line.status === "timeout") {
+        for (const id of line.pending) {
+          failures.push({ node: nodes.get(id) ?? id, error: "the stream did not end in time" });
+        }
+        break;
+      } else if (line.status === "done") break;
+    }
+    if (reasons.length > 0) throw new RejectedError(reasons, [...nodes.keys()]);
+    if (failures.length > 0) throw new StreamError(failures);
+  }
+
+  /** Stops every call in progress; later calls throw. */
+  close(): void {
+    this.#closed.abort();
+  }
+}
+
+/**
+ * Connects a playbook to its local agent. With no endpoint, it uses `--socket=`/`--tcp=`/
+ * `--http=` from the command line, or `STEWARD_SOCKET`/`STEWARD_TCP`/`STEWARD_HTTP`, or
+ * `./tmp/steward.sock`.
+ *
+ * @throws {Error} when the agent's socket does not exist.
+ * @example
+ * ```ts ignore
+ * import { connect } from "../../mod.ts";
+ * const steward = await connect({ socket: "./tmp/steward.sock" });
+ * const http = await connect({ http: "127.0.0.1:8090" });
+ * ```
+ */
+export async function connect(endpoint?: Endpoint): Promise<Client> {
+  const where = endpoint ?? endpointFrom(Deno.args);
+  if ("socket" in where) {
+    try {
+      await Deno.stat(where.socket);
+    } catch (err) {
+      throw new Error(
+        `Cannot use the Steward socket ${where.socket}: ${(err as Error).message} ` +
+          `(is the agent running? give another path with --socket= or STEWARD_SOCKET)`,
+      );
+    }
+  }
+  return new Client(where);
+}
