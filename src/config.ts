@@ -38,6 +38,10 @@ export const FLAGS = {
   certFile: str("", "PEM client certificate for mutual TLS with the broker (with -rootCAPath)"),
   keyFile: str("", "PEM private key of -certFile"),
   exposeDataFolder: str("", "host:port to serve the data folder read-only (off when empty)"),
+  playbooksFolder: str(
+    "",
+    "folder of *.ts playbooks this node runs on their cron schedules (off when empty)",
+  ),
   errorMessageTimeout: int(60, "seconds to wait for central's ACK of an error message"),
   errorMessageRetries: int(10, "resends of an error message to central"),
   ringBufferSize: int(10_000, "capacity of the FIFO ring buffer between inputs and publishers"),

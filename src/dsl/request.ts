@@ -42,9 +42,7 @@ export interface SeedMessage {
 
 // The agent's zod schema is the source of truth: this fails `deno check` if they drift apart.
 type Same<A, B> = [A] extends [B] ? true : false;
-// deno-lint-ignore no-unused-vars
 type SeedMatchesSchema = Assert<Same<SeedMessage, z.input<typeof inputMessageSchema>>>;
-// deno-lint-ignore no-unused-vars
 type OperationMatchesSchema = Assert<Same<Operation, z.input<typeof operationSchema>>>;
 type Assert<T extends true> = T;
 

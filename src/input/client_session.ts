@@ -7,12 +7,7 @@
  */
 import { describeIssues, type Message } from "../message/schema.ts";
 import type { Node } from "../node/node.ts";
-import {
-  clientEnvelopeSchema,
-  type ClientLine,
-  isLastReply,
-  type ReplyLine,
-} from "./client_protocol.ts";
+import { clientEnvelopeSchema, type ClientLine, type ReplyLine } from "./client_protocol.ts";
 import { intakeValue, rejectInput } from "./intake.ts";
 import { ReplyOrder } from "./reply_order.ts";
 
