@@ -31,8 +31,10 @@ export async function rawRequestReply(
   address: string,
   options: RawOptions,
 ): Promise<{ sequential: RunStats; burst: RunStats }> {
-  const responder = await connect({ servers: address, name: "bench-responder" });
-  const requester = await connect({ servers: address, name: "bench-requester" });
+  // The same connection options as the agent's (src/transport/nats.ts) where they matter.
+  const shared = { servers: address, noAsyncTraces: true };
+  const responder = await connect({ ...shared, name: "bench-responder" });
+  const requester = await connect({ ...shared, name: "bench-requester" });
   try {
     const payload = new Uint8Array(options.payloadBytes ?? 600).fill(0x61);
     responder.subscribe("bench.echo", {

@@ -63,6 +63,9 @@ export async function connectBroker(options: BrokerOptions): Promise<NatsConnect
     reconnectJitter: Math.min(500, wait / 4),
     pingInterval: 10_000,
     maxPingOut: 3,
+    // Without this the client builds two Errors (stack traces included) for every request,
+    // answered or not (4% of the CPU in a ping burst). Our errors only use the message.
+    noAsyncTraces: true,
   });
   if (options.onStatus) {
     (async () => {
