@@ -66,9 +66,19 @@ interface Pending {
   error?: string;
 }
 
+/**
+ * A builder's request, recognised by shape: a playbook that imports `mod.ts` from a URL has
+ * its own copy of the classes, so `instanceof` would miss its requests.
+ */
+function isRequest(message: Sendable): message is Request {
+  return message instanceof Request ||
+    (typeof (message as { toJSON?: unknown }).toJSON === "function" &&
+      typeof (message as { streaming?: unknown }).streaming === "boolean");
+}
+
 function seedOf(message: Sendable): SeedMessage {
   // Raw seed messages are checked with the same schema the builders use.
-  return message instanceof Request ? message.toJSON() : new Request(message, false).toJSON();
+  return isRequest(message) ? message.toJSON() : new Request(message, false).toJSON();
 }
 
 /** Each part of a streamed output as a line, as `REQToFileAppend` would store it. */
@@ -185,7 +195,7 @@ export class Client {
       } else if (line.status === "done") break;
     }
     if (reasons.length > 0) throw new RejectedError(reasons, [...pending.keys()]);
-    const streaming = message instanceof Request && message.streaming;
+    const streaming = isRequest(message) && message.streaming;
     return [...pending.values()].map((p) => {
       const finishedAt = p.finishedAt ?? Date.now();
       const missing = timedOut

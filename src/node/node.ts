@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import { AuditLog } from "../audit.ts";
 import type { Config } from "../config.ts";
@@ -28,6 +28,7 @@ import { Supervisor } from "./supervisor.ts";
 import { startInputs } from "../input/start_inputs.ts";
 import { serveMetrics } from "../metrics_server.ts";
 import { serveDataFolder } from "../input/expose_data_folder.ts";
+import { hostPlaybooks } from "../playbooks_host.ts";
 
 /** Options of {@linkcode Node.start}. */
 export interface NodeOptions {
@@ -186,6 +187,17 @@ export class Node implements NodeServices {
       const at = this.config.exposeDataFolder;
       const data = serveDataFolder(this.config.subscribersDataFolder, at);
       this.supervisor.start("listener", `exposeDataFolder:${at}`, (s) => data.run(s));
+    }
+    if (this.config.playbooksFolder) {
+      const folder = this.config.playbooksFolder;
+      this.supervisor.start("ticker", `playbooks:${folder}`, (signal) =>
+        hostPlaybooks({
+          folder,
+          socketPath: join(this.config.socketFolder, "steward.sock"),
+          nodeName: this.config.nodeName,
+          reportError: (text) => this.reportError(text),
+          log: (line) => this.#log(`${this.config.nodeName}: ${line}`),
+        }, signal));
     }
     Promise.all([this.#nc, ...this.#listening]).then(
       () => this.#ready.resolve(),
