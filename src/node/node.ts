@@ -298,7 +298,9 @@ export class Node implements NodeServices {
     let pub = this.#publishers.get(subject);
     if (pub) return pub;
     pub = new Publisher(subject, def.event, {
-      connection: () => this.#nc,
+      // Not before our own subscribers listen: a reply to a message re-sent at start-up would
+      // find no responder and wait out a whole ACKTimeout (recovery of 2000 pings took 11 s).
+      connection: () => this.#ready.promise.then(() => this.#nc),
       window: 1024,
       maxMessageSize: this.config.maxMessageSize,
       sent: (m, attempt) => {
