@@ -341,6 +341,13 @@ export class Node implements NodeServices {
       );
       this.reportError(outcome.error, m);
       this.#notifyFailure(m, outcome.error);
+      if (outcome.reason === "too-large" && m.isReply && m.data !== "") {
+        // The result cannot travel: its requester still gets a reply saying why.
+        const error = `result not sent: ${outcome.error}`;
+        this.submit([{ ...m, id: this.#nextId(), data: "", ok: false, error }]).catch((err) =>
+          this.#log(`cannot queue reply to ${m.previousMessage?.id}: ${errorText(err)}`)
+        );
+      }
     }
     this.#inflight.remove(m.id).catch((err) =>
       this.#log(`cannot remove finished message ${m.id} from KV: ${errorText(err)}`)
@@ -527,7 +534,8 @@ export class Node implements NodeServices {
    */
   reportError(text: string, about?: Message): void {
     const where = about
-      ? `toNode: ${about.toNode}, fromNode: ${about.fromNode}, method: ${about.method}, id: ${about.id}: `
+      ? `toNode: ${about.toNode}, fromNode: ${about.fromNode}, method: ${about.method}, ` +
+        `id: ${about.id}${about.previousMessage ? ` (reply to ${about.previousMessage.id})` : ""}: `
       : "";
     const line = `${
       new Date().toISOString()
