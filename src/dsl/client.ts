@@ -8,7 +8,15 @@ import { RejectedError, StreamError } from "./errors.ts";
 import { Request, type SeedMessage } from "./request.ts";
 import { type Endpoint, endpointFrom, exchange } from "./transport.ts";
 
-/** When things happened for one result, on the playbook's clock (epoch milliseconds). */
+/**
+ * When things happened for one result, on the playbook's clock (epoch milliseconds).
+ *
+ * @example
+ * ```ts
+ * import type { Timings } from "../../mod.ts";
+ * const slow = (t: Timings) => t.ms > 5_000;
+ * ```
+ */
 export interface Timings {
   /** The request was sent to the agent. */
   readonly startedAt: number;
@@ -20,7 +28,15 @@ export interface Timings {
   readonly ms: number;
 }
 
-/** The result of a request on one node. */
+/**
+ * The result of a request on one node.
+ *
+ * @example
+ * ```ts
+ * import type { RunResult } from "../../mod.ts";
+ * const summary = (r: RunResult) => `${r.node}: ${r.ok ? r.output.trim() : `ERROR ${r.error}`}`;
+ * ```
+ */
 export interface RunResult {
   /** The node that answered. */
   readonly node: string;
@@ -32,10 +48,19 @@ export interface RunResult {
   readonly output: string;
   /** Why it failed, when `ok` is false. */
   readonly error?: string;
+  /** When it was sent, accepted and answered. */
   readonly timings: Timings;
 }
 
-/** One line of a streaming method's output. */
+/**
+ * One line of a streaming method's output.
+ *
+ * @example
+ * ```ts
+ * import type { StreamLine } from "../../mod.ts";
+ * const show = ({ node, line }: StreamLine) => `${node}: ${line}`;
+ * ```
+ */
 export interface StreamLine {
   /** The node the line came from. */
   readonly node: string;
@@ -45,7 +70,15 @@ export interface StreamLine {
   readonly line: string;
 }
 
-/** Options of {@linkcode Client.run} and {@linkcode Client.stream}. */
+/**
+ * Options of {@linkcode Client.run} and {@linkcode Client.stream}.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from "../../mod.ts";
+ * const options: CallOptions = { timeoutMs: 30_000, signal: AbortSignal.timeout(60_000) };
+ * ```
+ */
 export interface CallOptions {
   /** Longest wait for the results (default: what the message's own timeouts allow). */
   timeoutMs?: number;
@@ -53,7 +86,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** A message to send: a builder's request or a message in the seed's JSON format. */
+/**
+ * A message to send: a builder's request or a message in the seed's JSON format.
+ *
+ * @example
+ * ```ts
+ * import { type Sendable, to } from "../../mod.ts";
+ * const messages: Sendable[] = [to("ship1").ping(), { toNode: "ship2", method: "REQPing" }];
+ * ```
+ */
 export type Sendable = Request | SeedMessage;
 
 interface Pending {

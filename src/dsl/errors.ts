@@ -13,6 +13,7 @@
  * ```
  */
 export class InvalidMessageError extends Error {
+  /** `"InvalidMessageError"`. */
   override name = "InvalidMessageError";
 }
 
@@ -28,6 +29,7 @@ export class InvalidMessageError extends Error {
  * ```
  */
 export class RejectedError extends Error {
+  /** `"RejectedError"`. */
   override name = "RejectedError";
   /** The agent's reason for each refused message. */
   readonly reasons: readonly string[];
@@ -54,6 +56,7 @@ export class RejectedError extends Error {
  * ```
  */
 export class StreamError extends Error {
+  /** `"StreamError"`. */
   override name = "StreamError";
   /** Which node failed, and why. */
   readonly failures: readonly { node: string; error: string }[];

@@ -9,7 +9,22 @@ import { checkCron } from "./cron.ts";
 import { InvalidMessageError } from "./errors.ts";
 import { type Endpoint, endpointFrom } from "./transport.ts";
 
-/** What a playbook is: its name, its optional schedule and what it does. */
+/**
+ * What a playbook is: its name, its optional schedule and what it does.
+ *
+ * @example
+ * ```ts
+ * import { playbook, type PlaybookDefinition, to } from "../../mod.ts";
+ * const definition: PlaybookDefinition = {
+ *   name: "ping-ship1",
+ *   schedule: "0 * * * *",
+ *   async run(steward) {
+ *     await steward.run(to("ship1").ping());
+ *   },
+ * };
+ * playbook(definition);
+ * ```
+ */
 export interface PlaybookDefinition {
   /** Letters, digits, spaces, `-` and `_`; at most 64 (it names the cron job). */
   readonly name: string;
@@ -21,7 +36,18 @@ export interface PlaybookDefinition {
   run(steward: Client): Promise<void> | void;
 }
 
-/** Registers a cron job; `Deno.cron` by default, replaceable in tests. */
+/**
+ * Registers a cron job; `Deno.cron` by default, replaceable in tests.
+ *
+ * @example
+ * ```ts
+ * import type { CronRegister } from "../../mod.ts";
+ * // Fires every job once, right away: time injected in a test.
+ * const now: CronRegister = async (_name, _schedule, _options, handler) => {
+ *   await handler();
+ * };
+ * ```
+ */
 export type CronRegister = (
   name: string,
   schedule: string,
@@ -29,7 +55,18 @@ export type CronRegister = (
   handler: () => Promise<void> | void,
 ) => Promise<void>;
 
-/** Options of {@linkcode Playbook.schedule}. */
+/**
+ * Options of {@linkcode Playbook.scheduled}.
+ *
+ * @example
+ * ```ts
+ * import type { ScheduleOptions } from "../../mod.ts";
+ * const options: ScheduleOptions = {
+ *   endpoint: { socket: "./tmp/steward.sock" },
+ *   onError: (err) => console.error("run failed:", err),
+ * };
+ * ```
+ */
 export interface ScheduleOptions {
   /** The agent to talk to (default: as {@linkcode connect} finds it). */
   endpoint?: Endpoint;
@@ -43,7 +80,15 @@ export interface ScheduleOptions {
   onSkip?: () => void;
 }
 
-/** Options of {@linkcode Playbook.main}. */
+/**
+ * Options of {@linkcode Playbook.main}.
+ *
+ * @example
+ * ```ts
+ * import type { MainOptions } from "../../mod.ts";
+ * const options: MainOptions = { args: ["--once", "--socket=./tmp/steward.sock"] };
+ * ```
+ */
 export interface MainOptions {
   /** Command-line arguments (default `Deno.args`). */
   args?: readonly string[];

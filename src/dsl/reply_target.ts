@@ -9,11 +9,22 @@ import { InvalidMessageError } from "./errors.ts";
 /**
  * A reply target, made by {@linkcode toFile}, {@linkcode toFileAppend},
  * {@linkcode toConsole} or {@linkcode chainCli}, and given to `.reply()`.
+ *
+ * @example
+ * ```ts
+ * import { type ReplyTarget, to, toFile } from "../../mod.ts";
+ * const target: ReplyTarget = toFile("inventory/packages.txt");
+ * to("ship1").cli("dpkg -l").reply(target);
+ * ```
  */
 export interface ReplyTarget {
+  /** The seed's `replyMethod`. */
   readonly replyMethod: "REQToFile" | "REQToFileAppend" | "REQToConsole" | "REQCliCommand";
+  /** The seed's `replyMethodArgs`. */
   readonly replyMethodArgs: readonly string[];
+  /** Folder of the result file, under the data folder. */
   readonly directory: string;
+  /** Name of the result file. */
   readonly fileName: string;
   /** Seconds the chained command may run (only for {@linkcode chainCli}). */
   readonly replyMethodTimeout?: number;
@@ -89,7 +100,16 @@ export function toConsole(): ReplyTarget {
   });
 }
 
-/** Options of {@linkcode chainCli}. */
+/**
+ * Options of {@linkcode chainCli}.
+ *
+ * @example
+ * ```ts
+ * import { chainCli, type ChainCliOptions } from "../../mod.ts";
+ * const options: ChainCliOptions = { timeout: 30 };
+ * chainCli("cat <<< {{STEWARD_DATA}} > copy.txt", options);
+ * ```
+ */
 export interface ChainCliOptions {
   /** Seconds the chained command may run (`replyMethodTimeout`). */
   timeout?: number;

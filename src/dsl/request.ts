@@ -8,9 +8,20 @@ import { describeIssues, inputMessageSchema, type operationSchema } from "../mes
 import { InvalidMessageError } from "./errors.ts";
 import type { ReplyTarget } from "./reply_target.ts";
 
-/** The `operation` of a `REQOpCommand` (`ps`, `startProc` or `stopProc`). */
+/**
+ * The `operation` of a `REQOpCommand` (`ps`, `startProc` or `stopProc`).
+ *
+ * @example
+ * ```ts
+ * import { type Operation, to } from "../../mod.ts";
+ * const stop: Operation = { opCmd: "stopProc", opArg: { method: "REQHttpGet", kind: "subscriber" } };
+ * to("ship1").opCommand(stop);
+ * ```
+ */
 export interface Operation {
+  /** The operation. */
   opCmd: "ps" | "startProc" | "stopProc";
+  /** Its arguments: which method, process kind, node, allowed senders or process id. */
   opArg?: {
     method?: string;
     kind?: "publisher" | "subscriber";
@@ -20,23 +31,47 @@ export interface Operation {
   };
 }
 
-/** A message in the seed's JSON format, as an operator writes it for an agent's socket. */
+/**
+ * A message in the seed's JSON format, as an operator writes it for an agent's socket.
+ *
+ * @example
+ * ```ts
+ * import type { SeedMessage } from "../../mod.ts";
+ * const ping: SeedMessage = { toNode: "ship1", method: "REQPing" };
+ * ```
+ */
 export interface SeedMessage {
+  /** The node to send to (this or `toNodes`). */
   toNode?: string;
+  /** Several nodes: the agent sends one message to each. */
   toNodes?: string[];
+  /** The request method, e.g. `REQCliCommand`. */
   method: string;
+  /** The method's arguments, e.g. a command's argv. */
   methodArgs?: string[];
+  /** How the result is handled on the sending node, e.g. `REQToFileAppend`. */
   replyMethod?: string;
+  /** Arguments of the reply method (`{{STEWARD_DATA}}` is the result). */
   replyMethodArgs?: string[];
+  /** Seconds to wait for the ACK before resending. */
   ACKTimeout?: number;
+  /** Resends after an ACK timeout. */
   retries?: number;
+  /** Seconds to wait for the ACK of the reply. */
   replyACKTimeout?: number;
+  /** Resends of the reply. */
   replyRetries?: number;
+  /** Seconds the method may run. */
   methodTimeout?: number;
+  /** Seconds the reply method may run. */
   replyMethodTimeout?: number;
+  /** Folder of the result file, under the data folder. */
   directory?: string;
+  /** Name of the result file. */
   fileName?: string;
+  /** Payload for methods that take one. */
   data?: string;
+  /** The operation of a `REQOpCommand`. */
   operation?: Operation;
 }
 
@@ -46,7 +81,16 @@ type SeedMatchesSchema = Assert<Same<SeedMessage, z.input<typeof inputMessageSch
 type OperationMatchesSchema = Assert<Same<Operation, z.input<typeof operationSchema>>>;
 type Assert<T extends true> = T;
 
-/** Timeouts (seconds) and retries of a request; fields left out keep the agent's defaults. */
+/**
+ * Timeouts (seconds) and retries of a request; fields left out keep the agent's defaults.
+ *
+ * @example
+ * ```ts
+ * import { type TimeoutOptions, to } from "../../mod.ts";
+ * const patient: TimeoutOptions = { ack: 10, retries: 5, method: 120 };
+ * to("ship1").cli("apt-get update").timeout(patient);
+ * ```
+ */
 export interface TimeoutOptions {
   /** Seconds to wait for the receiving node's ACK before resending (`ACKTimeout`). */
   readonly ack?: number;

@@ -9,7 +9,16 @@ import { InvalidMessageError } from "./errors.ts";
 import { commandArgv } from "./reply_target.ts";
 import { type Operation, Request, type SeedMessage } from "./request.ts";
 
-/** Methods that have a subscriber process on a node, as `startProcess`/`stopProcess` take. */
+/**
+ * Methods that have a subscriber process on a node, as `startProcess`/`stopProcess` take.
+ *
+ * @example
+ * ```ts
+ * import { type SubscriberMethod, to } from "../../mod.ts";
+ * const method: SubscriberMethod = "REQHttpGet";
+ * to("ship2").startProcess(method);
+ * ```
+ */
 export type SubscriberMethod =
   | "REQCliCommand"
   | "REQCliCommandCont"
@@ -24,7 +33,16 @@ export type SubscriberMethod =
   | "REQToConsole"
   | "REQOpCommand";
 
-/** Which process `stopProcess` stops, in the seed's terms. */
+/**
+ * Which process `stopProcess` stops, in the seed's terms.
+ *
+ * @example
+ * ```ts
+ * import { type StopProcessOptions, to } from "../../mod.ts";
+ * const which: StopProcessOptions = { method: "REQHttpGet", kind: "subscriber", id: 199 };
+ * to("ship2").stopProcess(which);
+ * ```
+ */
 export interface StopProcessOptions {
   /** The method the process serves, e.g. `REQHttpGet`. */
   readonly method: SubscriberMethod;

@@ -6,7 +6,16 @@
  */
 import { type ClientLine, clientLineSchema } from "../input/client_protocol.ts";
 
-/** Where the local agent listens: its unix socket, its TCP listener or its HTTP listener. */
+/**
+ * Where the local agent listens: its unix socket, its TCP listener or its HTTP listener.
+ *
+ * @example
+ * ```ts
+ * import type { Endpoint } from "../../mod.ts";
+ * const local: Endpoint = { socket: "./tmp/steward.sock" };
+ * const remote: Endpoint = { http: "127.0.0.1:8090" };
+ * ```
+ */
 export type Endpoint =
   | { readonly socket: string }
   | { readonly tcp: string }
