@@ -23,6 +23,7 @@ import { connectBroker } from "../transport/nats.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import { abortable } from "./abortable.ts";
+import { ReplyFiles } from "./reply_files.ts";
 import { Subscriber } from "./subscriber.ts";
 import { Supervisor } from "./supervisor.ts";
 import { startInputs } from "../input/start_inputs.ts";
@@ -79,7 +80,7 @@ export class Node implements NodeServices {
   #nextId = createIdGenerator();
   #print: (line: string) => void;
   #log: (line: string) => void;
-  #fileQueues = new Map<string, Promise<void>>();
+  #replyFiles = new ReplyFiles();
   #replyListeners = new Set<ReplyListener>();
   #stopped = false;
   #ready = Promise.withResolvers<void>();
@@ -507,18 +508,7 @@ export class Node implements NodeServices {
       node: message.fromNode,
       fileName: message.fileName || `${message.previousMessage?.method ?? message.method}.result`,
     });
-    // One queue per file keeps replies in arrival order and never interleaves two writes.
-    const previous = this.#fileQueues.get(path) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      await Deno.mkdir(dirname(path), { recursive: true });
-      await Deno.writeTextFile(path, content, { append: mode === "append" });
-    });
-    const tail = next.catch(() => {});
-    this.#fileQueues.set(path, tail);
-    tail.then(() => {
-      if (this.#fileQueues.get(path) === tail) this.#fileQueues.delete(path);
-    });
-    return next.then(() => path, (err) => {
+    return this.#replyFiles.write(path, content, mode).then(() => path, (err) => {
       throw new MethodError(`Cannot write reply file "${path}": ${errorText(err)}`);
     });
   }
@@ -587,7 +577,7 @@ export class Node implements NodeServices {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.supervisor.stopAll();
-    await Promise.all([...this.#fileQueues.values()]);
+    await this.#replyFiles.idle();
     await this.#audit.close();
     if (this.#connection) await this.#connection.drain().catch(() => {});
     else this.#nc.then((nc) => nc.close()).catch(() => {});
