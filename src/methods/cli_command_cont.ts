@@ -1,22 +1,8 @@
+import { endedByTimeout } from "./ended_by_timeout.ts";
 import { LineBatcher } from "./line_batcher.ts";
 import { runCommand } from "./run_command.ts";
 import { substituteData } from "./substitute_data.ts";
 import { type MethodDefinition, MethodError } from "./types.ts";
-
-/**
- * True when `signal` ended the work because `methodTimeout` was reached, which is how a
- * streaming method normally ends, rather than because its process was stopped.
- *
- * @example
- * ```ts
- * import { endedByTimeout } from "./cli_command_cont.ts";
- * endedByTimeout(AbortSignal.abort(new DOMException("t", "TimeoutError"))); // true
- * ```
- */
-export function endedByTimeout(signal: AbortSignal): boolean {
-  const reason = signal.reason;
-  return signal.aborted && reason instanceof Error && reason.name === "TimeoutError";
-}
 
 /**
  * `REQCliCommandCont` (seed spelling `REQnCliCommandCont`): runs a command and sends its output

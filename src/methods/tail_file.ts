@@ -1,4 +1,4 @@
-import { endedByTimeout } from "./cli_command_cont.ts";
+import { endedByTimeout } from "./ended_by_timeout.ts";
 import { followFile } from "./follow_file.ts";
 import { LineBatcher } from "./line_batcher.ts";
 import { type MethodDefinition, MethodError } from "./types.ts";

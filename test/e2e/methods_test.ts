@@ -120,6 +120,27 @@ Deno.test(
       ).length;
       assert(replies >= 1 && replies < 200, `20000 lines took ${replies} reply messages`);
       console.log(`  20000 lines in ${replies} reply messages`);
+
+      // A producer slow enough for many messages: they still land in order.
+      await central.send({
+        directory: "cont",
+        fileName: "slow.log",
+        toNode: "ship1",
+        method: "REQCliCommandCont",
+        methodArgs: ["bash", "-c", "for i in $(seq 1 150); do echo $i; sleep 0.005; done"],
+        methodTimeout: 30,
+      });
+      const slowExpected = Array.from({ length: 300 }, (_, i) =>
+        `${i + 1}\n`).join("");
+      const slow = central.file("cont", "ship1", "slow.log");
+      await waitFor(async () => (await readOr(slow)).length >= slowExpected.length, 30_000);
+      await delay(300);
+      assertEquals(await readOr(slow), slowExpected);
+      const audit2 = await readOr(`${fleet.get("ship1").dir}/var/audit.log`);
+      const more = audit2.split("\n").filter((l) =>
+        l.includes('"event":"published"') && l.includes('"subject":"central.REQToFileAppend')
+      ).length - replies;
+      assert(more > 10, `150 slow lines took only ${more} messages`);
     } finally {
       await fleet.stop();
     }
