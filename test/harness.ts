@@ -331,3 +331,86 @@ export class Fleet {
     await this.broker.stop();
   }
 }
+
+/**
+ * A cluster of nats-servers on loopback, routed to each other, for tests that stop the server
+ * an agent is connected to.
+ */
+export class Cluster {
+  /** The servers, in start order. */
+  readonly brokers: Broker[];
+  readonly #monitorPorts: number[];
+  readonly #running: Set<number>;
+
+  private constructor(brokers: Broker[], monitorPorts: number[]) {
+    this.brokers = brokers;
+    this.#monitorPorts = monitorPorts;
+    this.#running = new Set(brokers.keys());
+  }
+
+  /** Every client URL, comma-separated, as given to `-brokerAddress`. */
+  get address(): string {
+    return this.brokers.map((b) => b.address).join(",");
+  }
+
+  /** Starts `size` servers (default 3) routed to each other and waits until all routes are up. */
+  static async start(size = 3): Promise<Cluster> {
+    const routePorts = Array.from({ length: size }, () => freePort());
+    const monitorPorts = Array.from({ length: size }, () => freePort());
+    const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(",");
+    const brokers = await Promise.all(routePorts.map((routePort, i) =>
+      Broker.start({
+        args: [
+          "-m",
+          String(monitorPorts[i]),
+          "--cluster_name",
+          "steward-test",
+          "--cluster",
+          `nats://127.0.0.1:${routePort}`,
+          "--routes",
+          routes,
+        ],
+      })
+    ));
+    const cluster = new Cluster(brokers, monitorPorts);
+    await cluster.routed(size);
+    return cluster;
+  }
+
+  /** Waits until every running server has a route to the `running - 1` others. */
+  async routed(running: number, timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      async () => {
+        for (const [i, port] of this.#monitorPorts.entries()) {
+          if (!this.#running.has(i)) continue;
+          const res = await fetch(`http://127.0.0.1:${port}/routez`);
+          const { num_routes } = await res.json() as { num_routes: number };
+          if (num_routes < running - 1) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      `cluster routes (${running} servers)`,
+    );
+  }
+
+  /** Stops server `index`. */
+  async stopOne(index: number): Promise<void> {
+    this.#running.delete(index);
+    await this.brokers[index].stop();
+  }
+
+  /** Stops every server. */
+  async stop(): Promise<void> {
+    await Promise.all(this.brokers.map((b) => b.stop()));
+  }
+}
+
+/**
+ * Reads the ping ids named by the pong lines (`pong from <node> <iso> ping <id>`) that `agent`
+ * recorded for `node`, in file order.
+ */
+export async function pongIds(agent: Agent, node: string): Promise<string[]> {
+  const text = await readOr(agent.file("ping", node, "pong.log"));
+  return [...text.matchAll(/ ping (\S+)$/gm)].map((m) => m[1]);
+}
