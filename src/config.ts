@@ -46,6 +46,10 @@ export const FLAGS = {
   errorMessageRetries: int(10, "resends of an error message to central"),
   ringBufferSize: int(10_000, "capacity of the FIFO ring buffer between inputs and publishers"),
   maxMessageSize: int(8 * 1024 * 1024, "largest message or reply payload, in bytes"),
+  dedupRetentionSeconds: int(
+    86_400,
+    "seconds a receiver remembers executed message ids, so resends are not run again",
+  ),
   startPubREQHello: int(30, "seconds between hello messages to central (0 = never)"),
   startSubREQErrorLog: bool(true, "subscribe to REQErrorLog (central's error log)"),
   startSubREQHello: bool(true, "subscribe to REQHello (central's registry of nodes)"),

@@ -39,14 +39,12 @@ export interface NodeOptions {
   log?: (line: string) => void;
   /** Collect default process metrics (default true; off when many nodes share a process). */
   defaultMetrics?: boolean;
-  /** How long a receiver remembers executed ids (default 24 h). */
+  /** How long a receiver remembers executed ids (default: -dedupRetentionSeconds). */
   dedupRetentionMs?: number;
 }
 
 /** A reply handled on this node, as seen by local waiters (the playbook client). */
 export type ReplyListener = (reply: Message) => void;
-
-const DAY_MS = 86_400_000;
 
 /**
  * A Steward agent.
@@ -103,7 +101,11 @@ export class Node implements NodeServices {
     );
     this.#batcher = new KvBatcher(kv);
     this.#inflight = new InflightStore(kv, this.#batcher);
-    this.#dedup = new DedupStore(kv, this.#batcher, options.dedupRetentionMs ?? DAY_MS);
+    this.#dedup = new DedupStore(
+      kv,
+      this.#batcher,
+      options.dedupRetentionMs ?? config.dedupRetentionSeconds * 1000,
+    );
     this.hello = new HelloStore(kv);
     this.#ring = new RingBuffer(config.ringBufferSize);
     this.metrics.readFrom({
@@ -153,9 +155,19 @@ export class Node implements NodeServices {
     try {
       kv = await Deno.openKv(kvPath);
     } catch (err) {
-      throw new Error(`Cannot open the database ${kvPath}: ${errorText(err)}`);
+      throw new Error(
+        `-databaseFolder "${config.databaseFolder}": cannot open the database ${kvPath}: ` +
+          errorText(err),
+      );
     }
-    const audit = await AuditLog.open(`${config.databaseFolder}/audit.log`);
+    const auditPath = `${config.databaseFolder}/audit.log`;
+    const audit = await AuditLog.open(auditPath).catch((err) => {
+      kv.close();
+      throw new Error(
+        `-databaseFolder "${config.databaseFolder}": cannot open the audit log ${auditPath}: ` +
+          errorText(err),
+      );
+    });
     const node = new Node(config, kv, audit, options);
     await node.#boot();
     return node;

@@ -5,9 +5,16 @@ import type { KvBatcher } from "./kv_batcher.ts";
 export interface DedupRecord {
   state: "running" | "done";
   at: number;
-  /** The message without its data, to answer it if a restart interrupts it. */
+  /**
+   * The message, to answer it if a restart interrupts it. Its data is kept only for a reply
+   * while it runs (the result it carries exists nowhere else once ACKed) and when it fits in
+   * one KV value; otherwise it is dropped.
+   */
   message: Message;
 }
+
+// Deno KV values are at most 64 KiB; leave room for the rest of the record.
+const MAX_KEPT_DATA = 48 * 1024;
 
 /**
  * Remembers which message ids a receiver has accepted, so that a resent message is ACKed again
@@ -39,9 +46,14 @@ export class DedupStore {
    * while the first copy is still being recorded cannot also be claimed.
    */
   async claim(id: string): Promise<boolean> {
-    if (this.#recent.has(id)) return false;
-    this.#recent.set(id, Date.now());
-    return (await this.#kv.get(["dedup", id])).versionstamp === null;
+    const now = Date.now();
+    const at = this.#recent.get(id);
+    if (at !== undefined && now - at < this.#retentionMs) return false;
+    this.#recent.set(id, now);
+    const entry = await this.#kv.get<DedupRecord>(["dedup", id]);
+    // KV drops expired keys lazily (an open database still reads them back): past the
+    // retention a record no longer counts, in this process as after a restart.
+    return entry.value === null || now - entry.value.at >= this.#retentionMs;
   }
 
   /** Gives up a claim that could not be recorded, so a resend can be taken on. */
@@ -54,13 +66,19 @@ export class DedupStore {
     const now = Date.now();
     if (!this.#recent.has(message.id)) this.#recent.set(message.id, now);
     this.#prune(now);
-    const value: DedupRecord = { state, at: now, message: { ...message, data: "" } };
+    const keep = state === "running" && message.isReply &&
+      new TextEncoder().encode(message.data).length <= MAX_KEPT_DATA;
+    const value: DedupRecord = {
+      state,
+      at: now,
+      message: keep ? message : { ...message, data: "" },
+    };
     return this.#batcher.write([{
       op: "set",
       key: ["dedup", message.id],
       value,
       expireIn: this.#retentionMs,
-      bytes: 1024,
+      bytes: 1024 + (keep ? message.data.length * 3 : 0),
     }]);
   }
 
