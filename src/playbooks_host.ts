@@ -166,6 +166,7 @@ export async function runHostedPlaybook(
     "--allow-import",
     `--allow-read=${dirname(playbook.file)},${ROOT},${socket}`,
     `--allow-write=${socket}`,
+    `--allow-net=unix:${socket}`,
     "--allow-env=STEWARD_SOCKET,STEWARD_TCP,STEWARD_HTTP",
     ENTRY,
     "run",
