@@ -24,7 +24,9 @@ async function main(args: string[]): Promise<number> {
   }
   let node: Node;
   try {
-    node = await Node.start(config);
+    node = await Node.start(config, {
+      configFolder: Deno.env.get("CONFIG_FOLDER") || "./etc",
+    });
   } catch (err) {
     console.error(`steward: ${(err as Error).message}`);
     return 1;

@@ -37,6 +37,12 @@ export const FLAGS = {
   nkeySeedFile: str("", "file holding this node's NKEY seed for broker authentication"),
   certFile: str("", "PEM client certificate for mutual TLS with the broker (with -rootCAPath)"),
   keyFile: str("", "PEM private key of -certFile"),
+  requireSignatures: bool(
+    false,
+    "refuse messages not signed by a key this node trusts (see SECURITY.md)",
+  ),
+  centralPublicKey: str("", "central's Ed25519 public key (base64); empty = trust on first use"),
+  replayWindow: int(300, "seconds a signed message is valid after signing (replay protection)"),
   exposeDataFolder: str("", "host:port to serve the data folder read-only (off when empty)"),
   playbooksFolder: str(
     "",
@@ -63,6 +69,7 @@ export const FLAGS = {
   startSubREQTailFile: bool(true, "subscribe to REQTailFile"),
   startSubREQCliCommandCont: bool(true, "subscribe to REQCliCommandCont"),
   startSubREQOpCommand: bool(true, "subscribe to REQOpCommand and REQOpProcess*"),
+  startSubREQSecurity: bool(true, "subscribe to REQTrustedKeys, REQAclUpdate and REQKey*"),
 } as const;
 
 /** Name of an agent option. */

@@ -118,6 +118,14 @@ export const messageSchema = z.object({
   seq: z.number().int().min(0).optional(),
   /** Set on the last reply of a streaming method. */
   final: z.boolean().optional(),
+  /** When the sender signed this send (ms since the epoch); see src/security/signature.ts. */
+  signedAt: z.number().optional(),
+  /** Ed25519 signature (base64) over the canonical JSON of every other field. */
+  signature: z.string().optional(),
+  /** REQHello: the sender's Ed25519 public key (base64), for central to collect. */
+  publicKey: z.string().optional(),
+  /** REQHello: version of the trusted set the sender holds (-1: none yet). */
+  trustVersion: z.number().int().optional(),
 });
 
 /** A stamped message: what travels between agents. */

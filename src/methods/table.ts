@@ -18,6 +18,10 @@ import { tailFile } from "./tail_file.ts";
 import { toConsole } from "./to_console.ts";
 import { toFile } from "./to_file.ts";
 import { toFileAppend } from "./to_file_append.ts";
+import { trustedKeys } from "./trusted_keys.ts";
+import { aclUpdate } from "./acl_update.ts";
+import { keyApprove } from "./key_approve.ts";
+import { keyRevoke } from "./key_revoke.ts";
 import type { MethodDefinition } from "./types.ts";
 
 /** Every request method, by name. */
@@ -38,6 +42,10 @@ export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
     opProcessStart,
     opProcessStop,
     opCommand,
+    trustedKeys,
+    aclUpdate,
+    keyApprove,
+    keyRevoke,
   ].map((m) => [m.name, m]),
 );
 

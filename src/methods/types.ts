@@ -7,12 +7,15 @@ import type { Config, FlagName } from "../config.ts";
 import type { Event, Message } from "../message/schema.ts";
 import type { Supervisor } from "../node/supervisor.ts";
 import type { HelloStore } from "../store/hello_store.ts";
+import type { Security } from "../security/security.ts";
 
 /** What a method handler may use of the node it runs on. */
 export interface NodeServices {
   readonly config: Readonly<Config>;
   readonly supervisor: Supervisor;
   readonly hello: HelloStore;
+  /** Keys, trusted set and ACL of the node (see SECURITY.md). */
+  readonly security: Security;
   /** Writes (or appends) `content` to the reply file a message names, inside the data folder. */
   writeReplyFile(message: Message, content: string, mode: "write" | "append"): Promise<string>;
   /** Prints a line on the node's standard output. */

@@ -20,6 +20,7 @@ import { HelloStore } from "../store/hello_store.ts";
 import { InflightStore } from "../store/inflight_store.ts";
 import { KvBatcher } from "../store/kv_batcher.ts";
 import { connectBroker } from "../transport/nats.ts";
+import { Security } from "../security/security.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import { abortable } from "./abortable.ts";
@@ -41,6 +42,8 @@ export interface NodeOptions {
   defaultMetrics?: boolean;
   /** How long a receiver remembers executed ids (default: -dedupRetentionSeconds). */
   dedupRetentionMs?: number;
+  /** Folder of the signing key and acl.json: the agent's CONFIG_FOLDER (default databaseFolder). */
+  configFolder?: string;
 }
 
 /** A reply handled on this node, as seen by local waiters (the playbook client). */
@@ -63,6 +66,8 @@ export class Node implements NodeServices {
   readonly supervisor: Supervisor;
   readonly metrics: Metrics;
   readonly hello: HelloStore;
+  /** Signing, verification and ACL of this node. */
+  readonly security: Security;
   /** Resolves once the broker is reached and every subscriber is listening. */
   readonly ready: Promise<void>;
 
@@ -89,8 +94,10 @@ export class Node implements NodeServices {
     kv: Deno.Kv,
     audit: AuditLog,
     options: NodeOptions,
+    security: Security,
   ) {
     this.config = config;
+    this.security = security;
     this.#kv = kv;
     this.#audit = audit;
     this.#print = options.print ?? ((line) => console.log(line));
@@ -168,7 +175,20 @@ export class Node implements NodeServices {
           errorText(err),
       );
     });
-    const node = new Node(config, kv, audit, options);
+    let node: Node | undefined;
+    let security: Security;
+    try {
+      security = await Security.open(kv, config, {
+        configFolder: options.configFolder ?? config.databaseFolder,
+        send: (input) =>
+          node ? node.submit(node.stamp(input)) : Promise.reject(new Error("node not started")),
+        log: options.log ?? ((line) => console.error(line)),
+      });
+    } catch (err) {
+      kv.close();
+      throw new Error(`Cannot load the node's signing key and ACL: ${errorText(err)}`);
+    }
+    node = new Node(config, kv, audit, options, security);
     await node.#boot();
     return node;
   }
@@ -316,6 +336,7 @@ export class Node implements NodeServices {
       connection: () => this.#ready.promise.then(() => this.#nc),
       window: 1024,
       maxMessageSize: this.config.maxMessageSize,
+      encode: (m) => this.security.seal(m),
       sent: (m, attempt) => {
         this.metrics.published.inc({ method: m.method, peer: m.toNode });
         if (attempt > 0) this.metrics.retried.inc({ method: m.method, peer: m.toNode });
@@ -399,6 +420,7 @@ export class Node implements NodeServices {
       received: (m) => this.metrics.received.inc({ method: m.method, peer: m.fromNode }),
       duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: m.fromNode }),
       maxMessageSize: this.config.maxMessageSize,
+      admit: (m, raw) => this.security.admit(m, raw),
     }, allowedNodes);
     this.#listening.push(sub.listening);
     return this.supervisor.start("subscriber", sub.subject, (signal) => sub.run(signal), {
@@ -572,7 +594,8 @@ export class Node implements NodeServices {
         fileName: "",
         data: `hello from ${this.config.nodeName}`,
       });
-      await this.submit([message]);
+      // The hello announces our key to central, and which trusted set we hold.
+      await this.submit([{ ...message, ...this.security.helloFields() }]);
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, every);
         function done() {

@@ -20,6 +20,8 @@ export interface PublisherDeps {
   window: number;
   /** Largest message sent, in bytes; bigger ones fail with a clear error. */
   maxMessageSize: number;
+  /** The bytes to send for a message (signed); called again for each resend. Default JSON. */
+  encode?(message: Message): Promise<Uint8Array>;
 }
 
 /** How a message ended. */
@@ -95,7 +97,9 @@ export class Publisher {
   }
 
   async #deliver(nc: NatsConnection, message: Message): Promise<void> {
-    const payload = encoder.encode(JSON.stringify(message));
+    const payload = this.#deps.encode
+      ? await this.#deps.encode(message)
+      : encoder.encode(JSON.stringify(message));
     if (payload.length > this.#deps.maxMessageSize) {
       this.#deps.finished(message, {
         delivered: false,
@@ -105,7 +109,7 @@ export class Publisher {
       });
       return;
     }
-    const frames = framesOf(message.id, payload, nc.info?.max_payload ?? 1024 * 1024);
+    let frames = framesOf(message.id, payload, nc.info?.max_payload ?? 1024 * 1024);
     if (this.event.endsWith("NACK")) {
       this.#deps.sent(message, 0);
       for (const f of frames) nc.publish(this.subject, f.data, { headers: f.headers });
@@ -125,6 +129,11 @@ export class Publisher {
       if (this.#signal?.aborted) return; // Stays in KV; a restart resends it.
       const started = performance.now();
       if (frame === 0 || attempt > 0) this.#deps.sent(message, sends++);
+      // Signed anew on each resend, so that a message waiting out a node's downtime is still
+      // inside the receiver's replay window. Chunks keep one signature: they must fit together.
+      if (sends > 1 && frames.length === 1 && this.#deps.encode) {
+        frames = [{ data: await this.#deps.encode(message) }];
+      }
       const { data, headers } = frames[frame];
       let wait = false;
       try {

@@ -29,6 +29,11 @@ export interface SubscriberDeps {
   duplicate(message: Message): void;
   /** Largest message taken, in bytes (a chunked one is refused beyond it). */
   maxMessageSize: number;
+  /**
+   * Checks signature, replay window and ACL of `message` (`raw` is its JSON as received);
+   * returns why it is refused. Runs before the message is recorded, ACKed or run.
+   */
+  admit?(message: Message, raw: Record<string, unknown>): Promise<string | undefined>;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -150,9 +155,9 @@ export class Subscriber {
       this.#deps.refused(parsed);
       return;
     }
-    const m = parsed;
+    const { message: m, raw } = parsed;
     this.#deps.received(m);
-    const problem = this.#check(m);
+    const problem = this.#check(m) ?? await this.#deps.admit?.(m, raw);
     if (problem) {
       this.#answer(msg, { id: m.id, ok: false, error: problem });
       this.#deps.refused(problem, m);
@@ -176,7 +181,7 @@ export class Subscriber {
     this.#deps.execute(m, this.definition);
   }
 
-  #parse(data: Uint8Array): Message | string {
+  #parse(data: Uint8Array): { message: Message; raw: Record<string, unknown> } | string {
     let text: string;
     try {
       text = decoder.decode(data);
@@ -193,7 +198,7 @@ export class Subscriber {
     if (!result.success) {
       return `message on ${this.subject} is invalid: ${describeIssues(result.error.issues)}`;
     }
-    return result.data;
+    return { message: result.data, raw: raw as Record<string, unknown> };
   }
 
   #check(m: Message): string | undefined {

@@ -1,0 +1,22 @@
+import { type MethodDefinition, MethodError } from "./types.ts";
+
+/**
+ * `REQKeyRevoke` (central): revokes the key of node `methodArgs[0]` and sends the new trusted
+ * set to every approved node; central refuses that node's messages at once.
+ */
+export const keyRevoke: MethodDefinition = {
+  name: "REQKeyRevoke",
+  event: "CommandACK",
+  defaultReplyMethod: "REQToFileAppend",
+  flag: "startSubREQSecurity",
+  description: "central: revoke a node's key (methodArgs: node) and distribute the set",
+  async handler({ node, message }) {
+    const [target] = message.methodArgs;
+    if (!target) throw new MethodError("methodArgs[0] must name the node whose key to revoke");
+    try {
+      return { data: (await node.security.revoke(target)) + "\n" };
+    } catch (err) {
+      throw new MethodError(`cannot revoke the key of ${target}: ${(err as Error).message}`);
+    }
+  },
+};

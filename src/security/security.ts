@@ -1,0 +1,267 @@
+/**
+ * The security of one node: it signs what the node sends, and admits what it receives only when
+ * the signature, the replay window and the ACL allow it.
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import type { InputMessage, Message } from "../message/schema.ts";
+import { substituteData } from "../methods/substitute_data.ts";
+import { checkAcl, COMMAND_METHODS } from "./acl.ts";
+import { AclStore } from "./acl_store.ts";
+import { KeyRegistry, type TrustedSet } from "./key_registry.ts";
+import { loadOrCreateNodeKeys, type NodeKeys } from "./node_keys.ts";
+import { signMessage, verifyMessage } from "./signature.ts";
+import { TrustedKeys, trustedSetSchema } from "./trusted_keys.ts";
+
+/** Methods only central may call, whatever the ACL says: they change who is trusted. */
+export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set([
+  "REQTrustedKeys",
+  "REQAclUpdate",
+  "REQKeyApprove",
+  "REQKeyRevoke",
+]);
+
+/** Methods whose signature is always checked, even when `-requireSignatures` is off. */
+const ALWAYS_VERIFIED: ReadonlySet<string> = new Set(["REQTrustedKeys", "REQAclUpdate"]);
+
+/** What {@linkcode Security.open} needs besides the database. */
+export interface SecurityOptions {
+  /** Folder of the signing key and `acl.json` (the agent's CONFIG_FOLDER). */
+  configFolder: string;
+  /** Queues a message from this node (used by central to distribute the trusted set). */
+  send(input: InputMessage): Promise<void>;
+  /** Writes a line on the node's local log. */
+  log(line: string): void;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Signing, verification, key registry (central), trusted set and ACL of one node.
+ *
+ * @example
+ * ```ts ignore
+ * import { Security } from "./security.ts";
+ * const security = await Security.open(kv, config, { configFolder: "./etc", send, log });
+ * const payload = await security.seal(message); // bytes to publish
+ * const refusal = await security.admit(parsed, raw); // undefined when allowed
+ * ```
+ */
+export class Security {
+  readonly keys: NodeKeys;
+  readonly acl: AclStore;
+  readonly trusted: TrustedKeys;
+  /** Central's registry of node keys; only on the central node. */
+  readonly registry: KeyRegistry | undefined;
+  #config: Readonly<Config>;
+  #options: SecurityOptions;
+
+  private constructor(
+    config: Readonly<Config>,
+    options: SecurityOptions,
+    parts: { keys: NodeKeys; acl: AclStore; trusted: TrustedKeys; registry?: KeyRegistry },
+  ) {
+    this.#config = config;
+    this.#options = options;
+    this.keys = parts.keys;
+    this.acl = parts.acl;
+    this.trusted = parts.trusted;
+    this.registry = parts.registry;
+  }
+
+  /** Loads (or creates) the node's keys, its ACL and what it trusts. */
+  static async open(
+    kv: Deno.Kv,
+    config: Readonly<Config>,
+    options: SecurityOptions,
+  ): Promise<Security> {
+    const isCentral = config.nodeName === config.centralNodeName;
+    return new Security(config, options, {
+      keys: await loadOrCreateNodeKeys(options.configFolder),
+      acl: await AclStore.open(kv, options.configFolder, config.centralNodeName),
+      trusted: await TrustedKeys.open(kv),
+      registry: isCentral ? new KeyRegistry(kv) : undefined,
+    });
+  }
+
+  get #isCentral(): boolean {
+    return this.registry !== undefined;
+  }
+
+  /** Fields a hello carries so central learns this node's key and can tell it is out of date. */
+  helloFields(): { publicKey: string; trustVersion: number } {
+    return { publicKey: this.keys.publicKey, trustVersion: this.trusted.current?.version ?? -1 };
+  }
+
+  /** The bytes to publish for `message`: its JSON, signed now (each send is signed anew). */
+  async seal(message: Message): Promise<Uint8Array> {
+    return encoder.encode(JSON.stringify(await signMessage(message, this.keys)));
+  }
+
+  /**
+   * Decides whether `message` (parsed from `raw`, the JSON exactly as received) may be ACKed and
+   * run; returns the reason when it may not. Nothing about it has been recorded or run yet.
+   */
+  async admit(message: Message, raw: Record<string, unknown>): Promise<string | undefined> {
+    if (message.method === "REQHello" && this.#isCentral) await this.#collectKey(message, raw);
+    if (this.#config.requireSignatures || ALWAYS_VERIFIED.has(message.method)) {
+      const problem = await this.#verify(message, raw);
+      if (problem) return problem;
+    }
+    if (CENTRAL_ONLY_METHODS.has(message.method)) {
+      if (message.fromNode !== this.#config.centralNodeName) {
+        return `${message.method} is accepted only from the central node ` +
+          `${this.#config.centralNodeName}, not from ${message.fromNode}`;
+      }
+      return undefined;
+    }
+    const isCommand = COMMAND_METHODS.has(message.method);
+    return checkAcl(this.acl.current, this.#config.nodeName, {
+      fromNode: message.fromNode,
+      method: message.method,
+      argv: isCommand ? substituteData(message.methodArgs, message.data) : undefined,
+      target: isCommand ? undefined : message.methodArgs[0],
+    });
+  }
+
+  /** The key this node trusts for messages from `node`. */
+  keyOf(node: string): string | undefined {
+    if (node === this.#config.nodeName) return this.keys.publicKey;
+    if (this.registry) return undefined; // Central asks its registry (async): see #trustedKey.
+    if (node === this.#config.centralNodeName) {
+      return this.#config.centralPublicKey || this.trusted.current?.central;
+    }
+    return this.trusted.keyOf(node);
+  }
+
+  async #trustedKey(node: string): Promise<string | undefined> {
+    const known = this.keyOf(node);
+    if (known || !this.registry) return known;
+    const record = await this.registry.get(node);
+    return record?.state === "approved" ? record.publicKey : undefined;
+  }
+
+  async #verify(m: Message, raw: Record<string, unknown>): Promise<string | undefined> {
+    const what = `message ${m.id} (${m.method}) from ${m.fromNode}`;
+    if (typeof raw.signature !== "string") return `${what} is not signed`;
+    let key = await this.#trustedKey(m.fromNode);
+    let firstUse = false;
+    if (!key && m.method === "REQTrustedKeys" && m.fromNode === this.#config.centralNodeName) {
+      // Trust on first use: no -centralPublicKey and nothing pinned yet. The set names central's
+      // key and must be signed by it; from now on that key is pinned.
+      key = parseTrustedSet(m.data)?.central;
+      firstUse = true;
+    }
+    if (!key) {
+      return `${what} refused: no trusted key for node ${m.fromNode} ` +
+        `(not approved by central, or revoked)`;
+    }
+    if (!(await verifyMessage(raw, key))) {
+      return `${what} refused: its signature does not match its content and the trusted key of ` +
+        `${m.fromNode} (tampered, or signed by another key)`;
+    }
+    const signedAt = typeof raw.signedAt === "number" ? raw.signedAt : Number.NaN;
+    const ageSeconds = (Date.now() - signedAt) / 1000;
+    const window = this.#config.replayWindow;
+    if (!(Math.abs(ageSeconds) <= window)) {
+      return `${what} refused as a replay: signed ${ageSeconds.toFixed(1)} s ago, outside the ` +
+        `replay window of ${window} s`;
+    }
+    if (firstUse) {
+      this.#options.log(
+        `${this.#config.nodeName}: pinned central's key ${key} on first use ` +
+          `(set -centralPublicKey to pin it explicitly)`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Central: records the key a hello announces, once the hello proves it holds that key. */
+  async #collectKey(m: Message, raw: Record<string, unknown>): Promise<void> {
+    const key = raw.publicKey;
+    if (typeof key !== "string" || !this.registry || m.fromNode === this.#config.nodeName) return;
+    if (!(await verifyMessage(raw, key))) return;
+    const outcome = await this.registry.announce(m.fromNode, key);
+    if (outcome !== "known") {
+      this.#options.log(
+        `${this.#config.nodeName}: ${outcome === "new" ? "new" : "CHANGED"} key of ` +
+          `${m.fromNode} is pending approval: ${key} (approve with -approveKey=${m.fromNode})`,
+      );
+      return;
+    }
+    const record = await this.registry.get(m.fromNode);
+    const set = await this.registry.trustedSet(this.keys.publicKey);
+    if (record?.state === "approved" && raw.trustVersion !== set.version) {
+      await this.#sendTrustedSet([m.fromNode], set);
+    }
+  }
+
+  /** Central: approves `node`'s key and sends the new trusted set to every approved node. */
+  async approve(node: string, publicKey?: string): Promise<string> {
+    const registry = this.#requireRegistry("approve keys");
+    const record = await registry.approve(node, publicKey);
+    const sent = await this.distribute();
+    return `approved the key of ${node} (${record.publicKey}); trusted set version ` +
+      `${sent.version} sent to ${sent.to.join(", ") || "no node"}`;
+  }
+
+  /** Central: revokes `node`'s key and sends the new trusted set to every approved node. */
+  async revoke(node: string): Promise<string> {
+    const registry = this.#requireRegistry("revoke keys");
+    await registry.revoke(node);
+    const sent = await this.distribute();
+    return `revoked the key of ${node}; trusted set version ${sent.version} sent to ` +
+      `${sent.to.join(", ") || "no node"}`;
+  }
+
+  /** Central: sends the trusted set to every approved node. */
+  async distribute(): Promise<{ version: number; to: string[] }> {
+    const registry = this.#requireRegistry("distribute keys");
+    const set = await registry.trustedSet(this.keys.publicKey);
+    const to = Object.keys(set.keys).filter((n) => n !== this.#config.nodeName);
+    await this.#sendTrustedSet(to, set);
+    return { version: set.version, to };
+  }
+
+  /** A node: stores the trusted set central sent (already verified by {@linkcode admit}). */
+  async acceptTrustedSet(data: string): Promise<string> {
+    const set = parseTrustedSet(data);
+    if (!set) throw new Error("REQTrustedKeys data is not a valid trusted set");
+    const pinned = this.#config.centralPublicKey;
+    if (pinned && set.central !== pinned) {
+      throw new Error("the trusted set names a central key other than -centralPublicKey");
+    }
+    const version = await this.trusted.replace(set);
+    return `trusted set version ${version} in force on ${this.#config.nodeName}`;
+  }
+
+  async #sendTrustedSet(to: string[], set: TrustedSet): Promise<void> {
+    if (to.length === 0) return;
+    await this.#options.send({
+      toNodes: to,
+      method: "REQTrustedKeys",
+      methodArgs: [],
+      replyMethodArgs: [],
+      directory: "",
+      fileName: "",
+      data: JSON.stringify(set),
+    });
+  }
+
+  #requireRegistry(what: string): KeyRegistry {
+    if (!this.registry) {
+      throw new Error(`only the central node (${this.#config.centralNodeName}) can ${what}`);
+    }
+    return this.registry;
+  }
+}
+
+function parseTrustedSet(data: string): TrustedSet | undefined {
+  try {
+    const parsed = trustedSetSchema.safeParse(JSON.parse(data));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,223 @@
+import { connect, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { Agent, Broker, delay, readOr, waitFor } from "../harness.ts";
+import { loadOrCreateNodeKeys } from "../../src/security/node_keys.ts";
+import { signMessage } from "../../src/security/signature.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const SECURE = ["-requireSignatures", "-startPubREQHello=1"];
+
+/** A broker, a central and ships that all require signatures. */
+async function secureFleet(ships: string[], shipFlags: string[] = []) {
+  const broker = await Broker.start();
+  const central = await Agent.start("central", { broker: broker.address, flags: SECURE });
+  const agents = [central];
+  for (const s of ships) {
+    agents.push(await Agent.start(s, { broker: broker.address, flags: [...SECURE, ...shipFlags] }));
+  }
+  const stop = async () => {
+    await Promise.all(agents.map((a) => a.destroy()));
+    await broker.stop();
+  };
+  return { broker, central, ships: agents.slice(1), stop };
+}
+
+/** Operator approves `node`'s key on central (as `steward -approveKey` does) and waits for it. */
+async function approve(central: Agent, ship: Agent): Promise<void> {
+  await waitFor(
+    () => central.output.includes(`key of ${ship.name} is pending approval`),
+    15_000,
+    `central to see ${ship.name}'s key`,
+  );
+  await central.send({
+    toNode: "central",
+    method: "REQKeyApprove",
+    methodArgs: [ship.name],
+    directory: "keys",
+    fileName: "keys.log",
+  });
+  await waitFor(
+    async () => (await readOr(central.file("keys", "central", "keys.log"))).includes(ship.name),
+    15_000,
+    `approval of ${ship.name}`,
+  );
+  await waitFor(() => ship.output.includes("pinned central's key"), 15_000, "central pinned");
+}
+
+async function runEcho(central: Agent, ship: string, word: string, file: string) {
+  await central.send({
+    toNode: ship,
+    method: "REQCliCommand",
+    methodArgs: ["echo", word],
+    replyMethod: "REQToFileAppend",
+    directory: "signed",
+    fileName: file,
+    ACKTimeout: 2,
+    retries: 1,
+  });
+}
+
+async function ask(nc: NatsConnection, subject: string, body: object) {
+  const reply = await nc.request(subject, new TextEncoder().encode(JSON.stringify(body)), {
+    timeout: 5000,
+  });
+  return reply.json<{ id: string; ok: boolean; duplicate?: boolean; error?: string }>();
+}
+
+Deno.test(
+  "signed messages: an approved node's messages run; unsigned, unknown-key, tampered and " +
+    "replayed ones are refused, reported, and nothing runs",
+  opts,
+  async () => {
+    const fleet = await secureFleet(["ship1"], ["-replayWindow=3"]);
+    const [ship1] = fleet.ships;
+    const { central } = fleet;
+    const nc = await connect({ servers: [fleet.broker.address] });
+    try {
+      // Before approval central refuses ship1's messages (its hellos).
+      await waitFor(
+        () => central.output.includes("no trusted key for node ship1"),
+        15_000,
+        "central refusing the unapproved ship1",
+      );
+      await approve(central, ship1);
+      // The private key is readable only by its owner.
+      const keyFile = join(ship1.dir, "etc", "steward_ed25519.key");
+      assertEquals((await Deno.stat(keyFile)).mode! & 0o777, 0o600);
+
+      // An eavesdropper on the broker records what central sends to ship1.
+      const subject = "ship1.REQCliCommand.CommandACK";
+      const captured: Record<string, unknown>[] = [];
+      const spy = nc.subscribe(subject, {
+        callback: (_e, m) => {
+          captured.push(m.json());
+        },
+      });
+      await nc.flush();
+      const marker = join(ship1.dir, "marker.txt");
+      await central.send({
+        toNode: "ship1",
+        method: "REQCliCommand",
+        methodArgs: ["bash", "-c", `echo ran >> ${marker}; echo approved-ran`],
+        directory: "signed",
+        fileName: "ok.txt",
+      });
+      const out = await waitFor(() => readOr(central.file("signed", "ship1", "ok.txt")), 15_000);
+      assertEquals(out, "approved-ran\n");
+      spy.unsubscribe();
+      const original = captured[0];
+      assert(typeof original.signature === "string", "messages on the wire are signed");
+      assertEquals(await readOr(marker), "ran\n");
+
+      const attacks: [string, object, RegExp][] = [];
+      const { signature: _s, signedAt: _t, ...unsigned } = original;
+      attacks.push(["unsigned", { ...unsigned, id: "attack-unsigned" }, /is not signed/]);
+      const mallory = await loadOrCreateNodeKeys(await Deno.makeTempDir());
+      attacks.push([
+        "impersonating central with another key",
+        await signMessage({ ...unsigned, id: "attack-impostor" }, mallory),
+        /signature does not match its content and the trusted key of central/,
+      ]);
+      attacks.push([
+        "unknown node",
+        await signMessage({ ...unsigned, id: "attack-unknown", fromNode: "mallory" }, mallory),
+        /no trusted key for node mallory/,
+      ]);
+      attacks.push([
+        "tampered",
+        { ...original, methodArgs: ["bash", "-c", `echo tampered >> ${marker}`] },
+        /signature does not match/,
+      ]);
+      for (const [what, body, expected] of attacks) {
+        const ack = await ask(nc, subject, body);
+        assertEquals(ack.ok, false, what);
+        assertMatch(ack.error ?? "", expected, what);
+      }
+      // A replay inside the window is a duplicate (not run again); after it, it is refused.
+      assertEquals((await ask(nc, subject, original)).duplicate, true);
+      await delay(3500);
+      const late = await ask(nc, subject, original);
+      assertEquals(late.ok, false);
+      assertMatch(late.error ?? "", /refused as a replay: signed \d+\.\d s ago/);
+
+      // Each refusal reached central's error log; nothing ran.
+      const log = await waitFor(
+        async () => {
+          const l = await central.errorLog("ship1");
+          return /replay/.test(l) && /mallory/.test(l) ? l : "";
+        },
+        15_000,
+        "refusals in central's error log",
+      );
+      for (const id of ["attack-unsigned", "attack-impostor", "attack-unknown"]) {
+        assertMatch(log, new RegExp(`id: ${id}: refused: `));
+      }
+      assertMatch(log, /refused: .*signature does not match/);
+      await delay(500);
+      assertEquals(await readOr(marker), "ran\n");
+    } finally {
+      await nc.close();
+      await fleet.stop();
+    }
+  },
+);
+
+Deno.test(
+  "signed messages: revoking a node's key makes central and the other nodes refuse it",
+  opts,
+  async () => {
+    const fleet = await secureFleet(["ship1", "ship2"]);
+    const [ship1, ship2] = fleet.ships;
+    const { central } = fleet;
+    try {
+      await approve(central, ship1);
+      await approve(central, ship2);
+      // ship2 → ship1 works once both are in the trusted set ship1 holds.
+      await waitFor(
+        async () => {
+          await ship2.send({ toNode: "ship1", method: "REQPing", ACKTimeout: 1, retries: 0 });
+          return await waitFor(() => readOr(ship2.file("ping", "ship1", "pong.log")), 2000)
+            .catch(() => "");
+        },
+        20_000,
+        "ping from ship2 to ship1",
+      );
+      await runEcho(central, "ship2", "before", "r.txt");
+      await waitFor(() => readOr(central.file("signed", "ship2", "r.txt")), 15_000);
+
+      await central.send({
+        toNode: "central",
+        method: "REQKeyRevoke",
+        methodArgs: ["ship2"],
+        directory: "keys",
+        fileName: "keys.log",
+      });
+      await waitFor(
+        async () => (await readOr(central.file("keys", "central", "keys.log"))).includes("revoked"),
+        15_000,
+        "revocation",
+      );
+      // Central refuses ship2's reply at once.
+      await runEcho(central, "ship2", "after", "r.txt");
+      await waitFor(
+        async () => /no trusted key for node ship2/.test(await central.errorLog("central")),
+        15_000,
+        "central refusing ship2",
+      );
+      assertEquals(await readOr(central.file("signed", "ship2", "r.txt")), "before\n");
+      // ship1 got the new trusted set and refuses ship2 too.
+      await waitFor(
+        async () => {
+          await ship2.send({ toNode: "ship1", method: "REQPing", ACKTimeout: 1, retries: 0 });
+          await delay(500);
+          return /no trusted key for node ship2/.test(await central.errorLog("ship1"));
+        },
+        20_000,
+        "ship1 refusing ship2",
+      );
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
