@@ -1,4 +1,5 @@
 import { replyContent } from "./reply_content.ts";
+import { isStreamEnd } from "./stream_end.ts";
 import type { MethodDefinition } from "./types.ts";
 
 /** `REQToConsole`: prints a reply on the receiving agent's standard output. */
@@ -9,6 +10,7 @@ export const toConsole: MethodDefinition = {
   flag: "startSubREQToConsole",
   description: "print the reply on the agent's standard output",
   handler({ node, message }) {
+    if (isStreamEnd(message)) return Promise.resolve({ data: "" });
     const what = message.previousMessage?.method ?? message.method;
     const body = replyContent(message).replace(/\n$/, "");
     const lines = body === "" ? [""] : body.split("\n");

@@ -1,4 +1,5 @@
 import { replyContent } from "./reply_content.ts";
+import { isStreamEnd } from "./stream_end.ts";
 import type { MethodDefinition } from "./types.ts";
 
 /** `REQToFile`: writes a reply's data to `<data>/<directory>/<node>/<fileName>`, replacing it. */
@@ -9,6 +10,7 @@ export const toFile: MethodDefinition = {
   flag: "startSubREQToFile",
   description: "write the reply to directory/<node>/fileName, replacing its content",
   async handler({ node, message }) {
+    if (isStreamEnd(message)) return { data: "" };
     const path = await node.writeReplyFile(message, replyContent(message), "write");
     return { data: path };
   },

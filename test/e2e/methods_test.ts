@@ -141,6 +141,21 @@ Deno.test(
         l.includes('"event":"published"') && l.includes('"subject":"central.REQToFileAppend')
       ).length - replies;
       assert(more > 10, `150 slow lines took only ${more} messages`);
+
+      // With REQToFile, the empty reply that ends a stream does not empty the file.
+      await central.send({
+        directory: "cont",
+        fileName: "replace.log",
+        toNode: "ship1",
+        method: "REQCliCommandCont",
+        methodArgs: ["bash", "-c", "echo a; echo b"],
+        replyMethod: "REQToFile",
+      });
+      const replaced = central.file("cont", "ship1", "replace.log");
+      await waitFor(async () =>
+        (await readOr(replaced)) === "a\nb\n", 10_000);
+      await delay(1000);
+      assertEquals(await readOr(replaced), "a\nb\n");
     } finally {
       await fleet.stop();
     }
