@@ -5,9 +5,13 @@
  */
 import { ConfigError, helpText, loadConfig, parseFlags } from "./config.ts";
 import { Node } from "./node/node.ts";
+import { sendKeyCommand, takeKeyCommand } from "./security/key_command.ts";
 
 async function main(args: string[]): Promise<number> {
   let config;
+  // `steward -approveKey=<node>` (or -revokeKey) asks the running central to act, then exits.
+  const keyCommand = takeKeyCommand(args);
+  if (keyCommand) args = keyCommand.rest;
   try {
     const parsed = parseFlags(args);
     if (parsed.help) {
@@ -15,6 +19,19 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     config = await loadConfig(Deno.env.get("CONFIG_FOLDER") || "./etc", parsed.values);
+    if (keyCommand) {
+      if (!keyCommand.node) throw new ConfigError("-approveKey and -revokeKey need a node name");
+      console.log(
+        await sendKeyCommand(
+          config.socketFolder,
+          config.centralNodeName,
+          keyCommand.method,
+          keyCommand.node,
+        ),
+      );
+      console.log(`outcome: ${config.subscribersDataFolder}/keys/${config.nodeName}/keys.log`);
+      return 0;
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`steward: ${err.message}`);

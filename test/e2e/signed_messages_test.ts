@@ -1,7 +1,8 @@
 import { connect, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { Agent, Broker, delay, readOr, waitFor } from "../harness.ts";
+import { Agent, Broker, delay, readOr, ROOT, waitFor } from "../harness.ts";
+import { AGENT_ENTRY, agentDenoFlags } from "../../src/permissions.ts";
 import { loadOrCreateNodeKeys } from "../../src/security/node_keys.ts";
 import { signMessage } from "../../src/security/signature.ts";
 
@@ -23,20 +24,20 @@ async function secureFleet(ships: string[], shipFlags: string[] = []) {
   return { broker, central, ships: agents.slice(1), stop };
 }
 
-/** Operator approves `node`'s key on central (as `steward -approveKey` does) and waits for it. */
+/** The operator approves `ship`'s key on central and waits until the ship holds the set. */
 async function approve(central: Agent, ship: Agent): Promise<void> {
   await waitFor(
     () => central.output.includes(`key of ${ship.name} is pending approval`),
     15_000,
     `central to see ${ship.name}'s key`,
   );
-  await central.send({
-    toNode: "central",
-    method: "REQKeyApprove",
-    methodArgs: [ship.name],
-    directory: "keys",
-    fileName: "keys.log",
-  });
+  // The operator's command: `steward -approveKey=<node>` against the running central.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...agentDenoFlags(), join(ROOT, AGENT_ENTRY), `-approveKey=${ship.name}`],
+    cwd: central.dir,
+    env: { CONFIG_FOLDER: join(central.dir, "etc"), NO_COLOR: "1" },
+  }).output();
+  assertMatch(new TextDecoder().decode(out.stdout), /"status":"accepted"/);
   await waitFor(
     async () => (await readOr(central.file("keys", "central", "keys.log"))).includes(ship.name),
     15_000,
