@@ -26,6 +26,7 @@ import { RingBuffer } from "./ring_buffer.ts";
 import { abortable } from "./abortable.ts";
 import { ReplyFiles } from "./reply_files.ts";
 import { Subscriber } from "./subscriber.ts";
+import { ReplyChains } from "./reply_chains.ts";
 import { Supervisor } from "./supervisor.ts";
 import { startInputs } from "../input/start_inputs.ts";
 import { serveMetrics } from "../metrics_server.ts";
@@ -75,6 +76,7 @@ export class Node implements NodeServices {
   #batcher: KvBatcher;
   #inflight: InflightStore;
   #dedup: DedupStore;
+  #chains: ReplyChains;
   #audit: AuditLog;
   #ring: RingBuffer<Message>;
   #publishers = new Map<string, Publisher>();
@@ -114,6 +116,8 @@ export class Node implements NodeServices {
       options.dedupRetentionMs ?? config.dedupRetentionSeconds * 1000,
     );
     this.hello = new HelloStore(kv);
+    // A chained reply may come as late as a resend is still recognised.
+    this.#chains = new ReplyChains(kv, Math.max(60_000, config.dedupRetentionSeconds * 1000));
     this.#ring = new RingBuffer(config.ringBufferSize);
     this.metrics.readFrom({
       processes: () => this.supervisor.list(),
@@ -294,6 +298,7 @@ export class Node implements NodeServices {
    */
   async submit(messages: readonly Message[]): Promise<void> {
     if (this.#stopped) throw new Error(`node ${this.config.nodeName} is stopping`);
+    await this.#chains.remember(messages);
     await this.#inflight.put(messages);
     this.metrics.inflight.set(this.#inflight.size);
     for (const m of messages) {
@@ -420,7 +425,8 @@ export class Node implements NodeServices {
       received: (m) => this.metrics.received.inc({ method: m.method, peer: m.fromNode }),
       duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: m.fromNode }),
       maxMessageSize: this.config.maxMessageSize,
-      admit: (m, raw) => this.security.admit(m, raw),
+      admit: async (m, raw) =>
+        this.security.admit(m, raw, { authoredHere: await this.#chains.authoredHere(m) }),
     }, allowedNodes);
     this.#listening.push(sub.listening);
     return this.supervisor.start("subscriber", sub.subject, (signal) => sub.run(signal), {

@@ -102,8 +102,14 @@ export class Security {
   /**
    * Decides whether `message` (parsed from `raw`, the JSON exactly as received) may be ACKed and
    * run; returns the reason when it may not. Nothing about it has been recorded or run yet.
+   * `authoredHere` marks a chained reply running exactly the command this node's own request
+   * named (see node/reply_chains.ts): it is verified like any message, but not held to the ACL.
    */
-  async admit(message: Message, raw: Record<string, unknown>): Promise<string | undefined> {
+  async admit(
+    message: Message,
+    raw: Record<string, unknown>,
+    options: { authoredHere?: boolean } = {},
+  ): Promise<string | undefined> {
     if (message.method === "REQHello" && this.#isCentral) await this.#collectKey(message, raw);
     if (this.#config.requireSignatures || ALWAYS_VERIFIED.has(message.method)) {
       const problem = await this.#verify(message, raw);
@@ -116,6 +122,7 @@ export class Security {
       }
       return undefined;
     }
+    if (options.authoredHere) return undefined;
     const isCommand = COMMAND_METHODS.has(message.method);
     return checkAcl(this.acl.current, this.#config.nodeName, {
       fromNode: message.fromNode,
