@@ -65,4 +65,14 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (err) {
+    // One line, so the host's error log says what went wrong rather than where.
+    console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    code = 1;
+  }
+  Deno.exit(code);
+}
