@@ -1,6 +1,6 @@
 import { runCommand } from "./run_command.ts";
 import { type MethodDefinition, MethodError } from "./types.ts";
-import { substituteData } from "./substitute_data.ts";
+import { commandWithData } from "./command_with_data.ts";
 
 /** `REQCliCommand`: runs a command and replies with its standard output when it ends. */
 export const cliCommand: MethodDefinition = {
@@ -11,8 +11,13 @@ export const cliCommand: MethodDefinition = {
   flag: "startSubREQCliCommand",
   description: "run a command (methodArgs) and reply with its output when it ends",
   async handler({ node, message, signal }) {
-    const argv = substituteData(message.methodArgs, message.data);
-    const out = await runCommand(argv, { signal, maxOutputBytes: node.config.maxMessageSize });
+    // The data (a chained reply's input) reaches a shell script as a variable, never as code.
+    const { argv, env } = commandWithData(message.methodArgs, message.data);
+    const out = await runCommand(argv, {
+      signal,
+      env,
+      maxOutputBytes: node.config.maxMessageSize,
+    });
     if (out.code !== 0) {
       const stderr = out.stderr.trim();
       throw new MethodError(

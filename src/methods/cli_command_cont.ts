@@ -1,7 +1,7 @@
 import { endedByTimeout } from "./ended_by_timeout.ts";
 import { LineBatcher } from "./line_batcher.ts";
 import { runCommand } from "./run_command.ts";
-import { substituteData } from "./substitute_data.ts";
+import { commandWithData } from "./command_with_data.ts";
 import { type MethodDefinition, MethodError } from "./types.ts";
 
 /**
@@ -17,7 +17,7 @@ export const cliCommandCont: MethodDefinition = {
   description: "run a command (methodArgs) and reply with each line of output as it comes, " +
     "until it ends or methodTimeout",
   async handler({ message, signal, emit }) {
-    const argv = substituteData(message.methodArgs, message.data);
+    const { argv, env } = commandWithData(message.methodArgs, message.data);
     const decoder = new TextDecoder();
     const lines = new LineBatcher(emit);
     let code: number;
@@ -25,6 +25,7 @@ export const cliCommandCont: MethodDefinition = {
     try {
       const out = await runCommand(argv, {
         signal,
+        env,
         maxOutputBytes: Number.MAX_SAFE_INTEGER, // Streamed, never held: no limit needed.
         onOutput: (chunk) => lines.push(decoder.decode(chunk, { stream: true })),
       });

@@ -8,6 +8,8 @@ export interface RunCommandOptions {
   maxOutputBytes: number;
   /** Called with each chunk of stdout as it is produced (streaming methods). */
   onOutput?: (chunk: Uint8Array) => void | Promise<void>;
+  /** Variables added to the command's environment. */
+  env?: Record<string, string>;
 }
 
 /** The outcome of a command that ran to its end. */
@@ -79,6 +81,7 @@ export async function runCommand(
   try {
     child = new Deno.Command(argv[0], {
       args: argv.slice(1),
+      env: options.env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -417,6 +417,22 @@ Deno.test(
       await waitFor(async () => (await Deno.stat(result).catch(() => null)) !== null, 10_000);
       assertEquals(await readOr(result), "");
 
+      // The answering node's output is data, never code, in the reply command.
+      await central.send({
+        toNode: "ship1",
+        method: "REQCliCommand",
+        methodArgs: ["printf", "%s", 'x"; touch pwned; echo "$(touch pwned2)'],
+        replyMethod: "REQCliCommand",
+        replyMethodArgs: ["bash", "-c", 'echo "{{STEWARD_DATA}}" > hostile.txt'],
+      });
+      assertEquals(
+        await waitFor(() => readOr(`${central.dir}/hostile.txt`), 15_000),
+        'x"; touch pwned; echo "$(touch pwned2)\n',
+      );
+      for (const f of ["pwned", "pwned2"]) {
+        assertEquals(await Deno.stat(`${central.dir}/${f}`).catch(() => null), null, f);
+      }
+
       // A reply command running longer than replyMethodTimeout is stopped, and says so.
       await central.send({
         directory: "chain",
