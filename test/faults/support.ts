@@ -82,3 +82,23 @@ export async function auditLog(
 export function figure(test: string, values: Record<string, unknown>): void {
   console.log(`FIGURES ${test}: ${JSON.stringify(values)}`);
 }
+
+/**
+ * Everything the agents' audit and error logs say about `ids` (the first few), to explain a
+ * failure before the fleet's folders are removed.
+ */
+export async function explain(ids: readonly string[], agents: readonly Agent[]): Promise<string> {
+  const out: string[] = [];
+  for (const id of ids.slice(0, 3)) {
+    for (const a of agents) {
+      const audit = (await readOr(`${a.dir}/var/audit.log`)).split("\n").filter((l) =>
+        l.includes(id)
+      );
+      for (const l of audit) out.push(`${a.name} audit: ${l.slice(0, 240)}`);
+      for (const l of a.output.split("\n").filter((l) => l.includes(id))) {
+        out.push(`${a.name} output: ${l.slice(0, 240)}`);
+      }
+    }
+  }
+  return out.join("\n");
+}

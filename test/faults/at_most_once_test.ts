@@ -1,0 +1,185 @@
+/**
+ * Issue 5, point 2: a receiver executes a given message id at most once, even when the ACK was
+ * lost and the sender resent it, and across restarts of the receiver; dedup records are pruned
+ * after -dedupRetentionSeconds. The test is the sender itself, on a NATS connection of its own.
+ */
+import { connect, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { delay, Fleet, readOr, waitFor } from "../harness.ts";
+import { figure, OPTS } from "./support.ts";
+
+const SUBJECT = "ship1.REQCliCommand.CommandACK";
+
+/** A stamped REQCliCommand from "central" to ship1, as an agent would publish it. */
+function stamped(id: string, script: string, fileName: string): Uint8Array {
+  const message = {
+    id,
+    toNode: "ship1",
+    fromNode: "central",
+    method: "REQCliCommand",
+    methodArgs: ["bash", "-c", script],
+    replyMethod: "REQToFileAppend",
+    replyMethodArgs: [],
+    ACKTimeout: 5,
+    retries: 0,
+    replyACKTimeout: 5,
+    replyRetries: 10,
+    methodTimeout: 60,
+    replyMethodTimeout: 10,
+    directory: "amo",
+    fileName,
+    data: "",
+    createdAt: Date.now(),
+    isReply: false,
+  };
+  return new TextEncoder().encode(JSON.stringify(message));
+}
+
+interface Ack {
+  id: string;
+  ok: boolean;
+  duplicate?: boolean;
+  error?: string;
+}
+
+/** Sends `payload` and waits for its ACK, retrying while ship1 is (re)starting. */
+async function request(nc: NatsConnection, payload: Uint8Array): Promise<Ack> {
+  return await waitFor(
+    async () => {
+      const reply = await nc.request(SUBJECT, payload, { timeout: 5000 });
+      return reply.json<Ack>();
+    },
+    60_000,
+    "an ACK from ship1",
+  );
+}
+
+function lines(text: string): number {
+  return text.split("\n").filter((l) => l !== "").length;
+}
+
+Deno.test(
+  "at most once: a resend after a lost ACK and after restarts of ship1 is ACKed as duplicate, run once",
+  OPTS,
+  async () => {
+    const fleet = await Fleet.start(["central", "ship1"]);
+    const nc = await connect({ servers: fleet.broker.address });
+    try {
+      const central = fleet.get("central");
+      const ship1 = fleet.get("ship1");
+      const marker = `${ship1.dir}/ran.txt`;
+      const id = `amo-${crypto.randomUUID()}`;
+      const payload = stamped(id, `echo ran >> ${marker}; echo out`, "once.txt");
+
+      // 1. The ACK is lost: published with no reply subject, so ship1's ACK goes nowhere.
+      nc.publish(SUBJECT, payload);
+      await waitFor(() => readOr(marker), 15_000, "first run");
+      // 2. The sender resends: ACKed again, flagged duplicate, not run.
+      const acks: Ack[] = [await request(nc, payload)];
+      // 3. After a clean restart and after kill -9 of ship1: still a duplicate.
+      await ship1.stop();
+      await ship1.restart();
+      acks.push(await request(nc, payload));
+      await ship1.kill9();
+      await ship1.restart();
+      acks.push(await request(nc, payload));
+      await delay(2000);
+      const reply = await waitFor(() => readOr(central.file("amo", "ship1", "once.txt")), 15_000);
+      figure("at-most-once/lost-ack+restarts", {
+        sent: 4,
+        executed: lines(await readOr(marker)),
+        duplicateAcks: acks.filter((a) => a.duplicate).length,
+        replies: lines(reply),
+      });
+      for (const a of acks) assertEquals(a, { id, ok: true, duplicate: true });
+      assertEquals(await readOr(marker), "ran\n");
+      assertEquals(reply, "out\n");
+    } finally {
+      await nc.close();
+      await fleet.stop();
+    }
+  },
+);
+
+Deno.test(
+  "at most once: a message interrupted by kill -9 of ship1 is answered with an error, never rerun",
+  OPTS,
+  async () => {
+    const fleet = await Fleet.start(["central", "ship1"]);
+    const nc = await connect({ servers: fleet.broker.address });
+    try {
+      const central = fleet.get("central");
+      const ship1 = fleet.get("ship1");
+      const marker = `${ship1.dir}/started.txt`;
+      const id = `amo-${crypto.randomUUID()}`;
+      const payload = stamped(id, `echo started >> ${marker}; sleep 15; echo finished`, "int.txt");
+      assertEquals(await request(nc, payload), { id, ok: true });
+      await waitFor(() => readOr(marker), 15_000, "the command to start");
+      await ship1.kill9();
+      await ship1.restart();
+      const resent = await request(nc, payload);
+      const reply = await waitFor(() => readOr(central.file("amo", "ship1", "int.txt")), 20_000);
+      await delay(2000);
+      figure("at-most-once/interrupted", {
+        sent: 2,
+        started: lines(await readOr(marker)),
+        duplicateAcks: resent.duplicate ? 1 : 0,
+        replies: lines(reply),
+      });
+      assertEquals(resent, { id, ok: true, duplicate: true });
+      assertEquals(await readOr(marker), "started\n");
+      assertMatch(reply, /restarted while running this message; not run again/);
+      assert(!reply.includes("finished"), "the interrupted command must not finish a rerun");
+    } finally {
+      await nc.close();
+      await fleet.stop();
+    }
+  },
+);
+
+Deno.test(
+  "at most once: dedup records are pruned after -dedupRetentionSeconds (in process and after restart)",
+  OPTS,
+  async () => {
+    const fleet = await Fleet.start(["central", "ship1"], {
+      flags: { ship1: ["-dedupRetentionSeconds=3"] },
+    });
+    const nc = await connect({ servers: fleet.broker.address });
+    try {
+      const ship1 = fleet.get("ship1");
+      const marker = `${ship1.dir}/pruned.txt`;
+      const id = `amo-${crypto.randomUUID()}`;
+      const payload = stamped(id, `echo ran >> ${marker}`, "pruned.txt");
+      const first = await request(nc, payload);
+      const within = await request(nc, payload);
+      await delay(4000);
+      const afterRetention = await request(nc, payload);
+      await waitFor(async () => lines(await readOr(marker)) === 2, 15_000, "second run");
+      // Across a restart: remembered within the retention, forgotten after it.
+      const id2 = `amo-${crypto.randomUUID()}`;
+      const payload2 = stamped(id2, `echo ran2 >> ${marker}`, "pruned.txt");
+      await request(nc, payload2);
+      await ship1.stop();
+      await ship1.restart();
+      const restartedWithin = await request(nc, payload2);
+      await delay(4000);
+      await ship1.stop();
+      await ship1.restart();
+      const restartedAfter = await request(nc, payload2);
+      await waitFor(async () => lines(await readOr(marker)) === 4, 15_000, "rerun of id2");
+      figure("at-most-once/retention", {
+        retentionSeconds: 3,
+        executed: lines(await readOr(marker)),
+      });
+      assertEquals(first, { id, ok: true });
+      assertEquals(within, { id, ok: true, duplicate: true });
+      assertEquals(afterRetention, { id, ok: true });
+      assertEquals(restartedWithin, { id: id2, ok: true, duplicate: true });
+      assertEquals(restartedAfter, { id: id2, ok: true });
+      assertEquals(await readOr(marker), "ran\nran\nran2\nran2\n");
+    } finally {
+      await nc.close();
+      await fleet.stop();
+    }
+  },
+);
