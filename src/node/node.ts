@@ -24,6 +24,7 @@ import { Security } from "../security/security.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
 import { RingBuffer } from "./ring_buffer.ts";
 import { abortable } from "./abortable.ts";
+import { methodDeadline } from "./method_deadline.ts";
 import { ReplyFiles } from "./reply_files.ts";
 import { Subscriber } from "./subscriber.ts";
 import { ReplyChains } from "./reply_chains.ts";
@@ -348,6 +349,13 @@ export class Node implements NodeServices {
         if (attempt === 0) this.#audit.record("published", subject, m);
       },
       finished: (m, outcome) => this.#finished(m, outcome),
+      abandoned: (m) => {
+        // Its publisher was stopped: the next one for this subject sends it.
+        if (this.#publishers.get(subject)?.stopped) this.#publishers.delete(subject);
+        if (!this.#stopped) {
+          this.#ring.push(m).catch((err) => this.#log(`cannot requeue ${m.id}: ${errorText(err)}`));
+        }
+      },
     });
     this.#publishers.set(subject, pub);
     const created = pub;
@@ -437,7 +445,8 @@ export class Node implements NodeServices {
 
   #execute(m: Message, def: MethodDefinition): void {
     this.supervisor.start("method", `${def.name} ${m.id}`, async (stop) => {
-      const signal = AbortSignal.any([stop, AbortSignal.timeout(m.methodTimeout * 1000)]);
+      const deadline = methodDeadline(stop, m.methodTimeout * 1000);
+      const signal = deadline.signal;
       let seq = 0;
       const emit = async (data: string) => {
         await this.#reply(m, def, { ok: true, data }, { seq: seq++ });
@@ -449,6 +458,8 @@ export class Node implements NodeServices {
       } catch (err) {
         const cause = (err as Error)?.cause as { stdout?: string } | undefined;
         result = { ok: false, data: cause?.stdout ?? "", error: errorText(err) };
+      } finally {
+        deadline.clear();
       }
       this.metrics.executed.inc({
         method: m.method,

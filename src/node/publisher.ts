@@ -22,6 +22,11 @@ export interface PublisherDeps {
   maxMessageSize: number;
   /** The bytes to send for a message (signed); called again for each resend. Default JSON. */
   encode?(message: Message): Promise<Uint8Array>;
+  /**
+   * Called for each message the publisher gives up unfinished because it was stopped
+   * (`REQOpProcessStop`), so that it is sent again now rather than after a restart.
+   */
+  abandoned?(message: Message): void;
 }
 
 /** How a message ended. */
@@ -54,6 +59,7 @@ export class Publisher {
   #wake: (() => void) | undefined;
   #inWindow = 0;
   #signal: AbortSignal | undefined;
+  #stopped = false;
 
   constructor(subject: string, event: Event, deps: PublisherDeps) {
     this.subject = subject;
@@ -68,14 +74,35 @@ export class Publisher {
 
   /** Queues `message` behind those already queued. */
   enqueue(message: Message): void {
+    if (this.#stopped) {
+      this.#deps.abandoned?.(message);
+      return;
+    }
     this.#queue.push(message);
     this.#wake?.();
+  }
+
+  /** True once `run` has ended: messages given to it now are handed back as abandoned. */
+  get stopped(): boolean {
+    return this.#stopped;
   }
 
   /** Sends queued messages until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     this.#signal = signal;
     signal.addEventListener("abort", () => this.#wake?.(), { once: true });
+    try {
+      await this.#send(signal);
+    } finally {
+      this.#stopped = true;
+      const unsent = this.#queue.slice(this.#head);
+      this.#queue = [];
+      this.#head = 0;
+      for (const m of unsent) this.#deps.abandoned?.(m);
+    }
+  }
+
+  async #send(signal: AbortSignal): Promise<void> {
     const nc = await abortable(this.#deps.connection(), signal);
     while (!signal.aborted) {
       if (this.pending === 0 || this.#inWindow >= this.#deps.window) {
@@ -126,7 +153,11 @@ export class Publisher {
     let sends = 0;
     let restarts = 0;
     while (attempt <= message.retries && restarts <= message.retries) {
-      if (this.#signal?.aborted) return; // Stays in KV; a restart resends it.
+      if (this.#signal?.aborted) {
+        // Still in KV: handed back to be sent again now (or at the next start).
+        this.#deps.abandoned?.(message);
+        return;
+      }
       const started = performance.now();
       if (frame === 0 || attempt > 0) this.#deps.sent(message, sends++);
       // Signed anew on each resend, so that a message waiting out a node's downtime is still

@@ -367,6 +367,15 @@ Deno.test(
         "<html><body>steward page</body></html>\n",
       );
 
+      // A publisher stopped (the very one that carries this reply): a new one takes over.
+      assertMatch(
+        await op({
+          method: "REQOpProcessStop",
+          methodArgs: ["REQToFileAppend", "central", "publisher"],
+        }),
+        /^stopped publisher central.REQToFileAppend.EventACK \(id \d+\) on ship1\n$/,
+      );
+
       // Refusals are explained.
       assertMatch(
         await op({ method: "REQOpProcessStop", methodArgs: ["REQOpCommand", "ship1"] }),

@@ -1,0 +1,59 @@
+import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
+import { assertEquals } from "../../test/assert.ts";
+import type { Message } from "../message/schema.ts";
+import { Publisher } from "./publisher.ts";
+
+function message(id: string): Message {
+  return {
+    id,
+    toNode: "ship1",
+    fromNode: "central",
+    method: "REQPing",
+    methodArgs: [],
+    replyMethodArgs: [],
+    ACKTimeout: 1,
+    retries: 3,
+    replyACKTimeout: 1,
+    replyRetries: 3,
+    methodTimeout: 5,
+    replyMethodTimeout: 5,
+    directory: "",
+    fileName: "",
+    data: "",
+    createdAt: 1,
+    isReply: false,
+  };
+}
+
+Deno.test("a stopped publisher hands back every unfinished message, sent or not", async () => {
+  // A receiver that never answers: each request times out after its ACKTimeout.
+  const nc = {
+    info: { max_payload: 1 << 20 },
+    request: (_s: string, _d: Uint8Array, opts: { timeout: number }) =>
+      new Promise((_, reject) => setTimeout(() => reject(new Error("TIMEOUT")), opts.timeout)),
+  };
+  const abandoned: string[] = [];
+  const finished: string[] = [];
+  const pub = new Publisher("ship1.REQPing.EventACK", "EventACK", {
+    connection: () => Promise.resolve(nc as unknown as NatsConnection),
+    finished: (m) => finished.push(m.id),
+    sent: () => {},
+    window: 1, // One in flight, the others queued.
+    maxMessageSize: 1 << 20,
+    abandoned: (m) => abandoned.push(m.id),
+  });
+  const stop = new AbortController();
+  const running = pub.run(stop.signal);
+  for (const id of ["a", "b", "c"]) pub.enqueue(message(id));
+  await new Promise((r) => setTimeout(r, 100));
+  stop.abort();
+  await running;
+  assertEquals(pub.stopped, true);
+  assertEquals(abandoned, ["b", "c"]); // Never sent: handed back at once.
+  // The one waiting for its ACK is handed back when its wait ends.
+  await new Promise((r) => setTimeout(r, 1200));
+  assertEquals(abandoned.sort(), ["a", "b", "c"]);
+  pub.enqueue(message("d"));
+  assertEquals(abandoned.includes("d"), true);
+  assertEquals(finished, []);
+});
