@@ -19,8 +19,9 @@ export const httpGet: MethodDefinition = {
       );
     let res: Response;
     try {
-      res = await fetch(url, { signal, redirect: "follow" });
+      res = await fetchSameHost(url, signal);
     } catch (err) {
+      if (err instanceof MethodError) throw err;
       if (signal.aborted) throw timedOut();
       throw new MethodError(`HTTP GET ${url} failed: ${(err as Error).message}`);
     }
@@ -59,6 +60,33 @@ export const httpGet: MethodDefinition = {
     return { data: new TextDecoder().decode(body) };
   },
 };
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * Fetches `url`, following redirects only to the same host and port: an ACL that allows one
+ * host must not be stepped around by a redirect to another (say, a cloud metadata address).
+ */
+async function fetchSameHost(url: string, signal: AbortSignal): Promise<Response> {
+  const origin = new URL(url);
+  let at = url;
+  for (let hop = 0;; hop++) {
+    const res = await fetch(at, { signal, redirect: "manual" });
+    const location = res.headers.get("location");
+    if (res.status < 300 || res.status > 399 || location === null) return res;
+    await res.body?.cancel().catch(() => {});
+    const next = new URL(location, at);
+    if (next.host !== origin.host || !["http:", "https:"].includes(next.protocol)) {
+      throw new MethodError(
+        `HTTP GET ${url}: redirected to ${next.href}, another host; not followed`,
+      );
+    }
+    if (hop >= MAX_REDIRECTS) {
+      throw new MethodError(`HTTP GET ${url}: more than ${MAX_REDIRECTS} redirects`);
+    }
+    at = next.href;
+  }
+}
 
 function checkUrl(raw: string | undefined): string {
   if (!raw) throw new MethodError("methodArgs[0] must be the URL to fetch");

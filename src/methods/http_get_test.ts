@@ -86,3 +86,24 @@ Deno.test("REQHttpGet reports an unreachable server and a bad URL clearly", asyn
     /only http and https URLs/,
   );
 });
+
+Deno.test("REQHttpGet follows a redirect on the same host, not to another host", async () => {
+  await withServer((req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/old") return Response.redirect(new URL("/new", req.url), 301);
+    if (path === "/away") return Response.redirect("http://169.254.169.254/latest/", 302);
+    if (path === "/loop") return Response.redirect(new URL("/loop", req.url), 302);
+    return new Response(`at ${path}`);
+  }, async (base) => {
+    const out = await httpGet.handler(context(`${base}/old`, AbortSignal.timeout(5000)));
+    assertEquals(out.data, "at /new");
+    await assertRejects(
+      () => httpGet.handler(context(`${base}/away`, AbortSignal.timeout(5000))),
+      /redirected to http:\/\/169.254.169.254\/latest\/, another host; not followed/,
+    );
+    await assertRejects(
+      () => httpGet.handler(context(`${base}/loop`, AbortSignal.timeout(5000))),
+      /more than 5 redirects/,
+    );
+  });
+});
