@@ -376,6 +376,34 @@ Deno.test(
         /^stopped publisher central.REQToFileAppend.EventACK \(id \d+\) on ship1\n$/,
       );
 
+      // A running method is listed and can be stopped by id: its process group ends with it.
+      const marker = uniqueMarker();
+      const [long] = await central.send({
+        directory: "ops",
+        fileName: "long.log",
+        toNode: "ship1",
+        method: "REQCliCommand",
+        methodArgs: ["bash", "-c", `sleep 60; echo ${marker}`],
+        methodTimeout: 120,
+      });
+      await waitFor(async () => (await pgrep(marker)) !== "", 10_000, "the long command");
+      const running = procs(await op({ method: "REQOpProcessList" })).find((p) =>
+        p.kind === "method" && p.name === `REQCliCommand ${long.id}`
+      );
+      assert(running, "the running command is listed");
+      assertMatch(
+        await op({
+          method: "REQOpProcessStop",
+          methodArgs: ["REQCliCommand", "ship1", "method", String(running.id)],
+        }),
+        new RegExp(`^stopped method REQCliCommand ${long.id} \\(id ${running.id}\\) on ship1\n$`),
+      );
+      assertMatch(
+        await waitFor(() => readOr(central.file("ops", "ship1", "long.log")), 10_000),
+        /^ERROR from ship1 \(REQCliCommand \S+\): bash stopped: stopped by REQOpProcessStop/,
+      );
+      assertEquals(await pgrep(marker), "");
+
       // Refusals are explained.
       assertMatch(
         await op({ method: "REQOpProcessStop", methodArgs: ["REQOpCommand", "ship1"] }),
