@@ -1,16 +1,20 @@
 /**
- * `deno task compile [output] [--dry-run]`: builds the `steward` binary with the agent's Deno flags baked in
+ * `deno task compile [output] [--dry-run] [--sandbox]`: builds the `steward` binary with the agent's Deno flags baked in
  * (the same flags `deno task agent` uses). Set `DENORT_BIN` to use a local denort runtime.
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { AGENT_ENTRY, agentDenoFlags } from "../src/permissions.ts";
+import { AGENT_ENTRY, agentDenoFlags, sandboxInputFor } from "../src/permissions.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const dryRun = Deno.args.includes("--dry-run");
 const output = Deno.args.find((a) => !a.startsWith("--")) ?? "steward";
-const args = ["compile", ...agentDenoFlags(), "--output", output, root + AGENT_ENTRY];
+// --sandbox bakes in the narrow permissions of the agent configured in $CONFIG_FOLDER.
+const sandbox = Deno.args.includes("--sandbox")
+  ? await sandboxInputFor(Deno.env.get("CONFIG_FOLDER") || "./etc", [], Deno.cwd())
+  : undefined;
+const args = ["compile", ...agentDenoFlags(sandbox), "--output", output, root + AGENT_ENTRY];
 console.log(`deno ${args.join(" ")}`);
 if (dryRun) Deno.exit(0);
 const { code } = await new Deno.Command(Deno.execPath(), {

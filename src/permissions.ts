@@ -5,6 +5,15 @@
  * @module
  */
 
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Config, defaultConfig, parseFlags } from "./config.ts";
+import { defaultAcl } from "./security/acl.ts";
+import { readAclFile } from "./security/acl_store.ts";
+import { sandboxFlags, sandboxFor, type SandboxInput } from "./security/sandbox.ts";
+
+export type { SandboxInput };
+
 /** Unstable APIs the agent uses: Deno KV and Deno.cron. */
 export const UNSTABLE_FLAGS: readonly string[] = ["--unstable-kv", "--unstable-cron"];
 
@@ -27,7 +36,9 @@ export const PERMISSION_FLAGS: readonly string[] = [
 export const AGENT_ENTRY = "src/cli.ts";
 
 /**
- * Every flag `deno run` and `deno compile` need for the agent.
+ * Every flag `deno run` and `deno compile` need for the agent. Without `sandbox`, the broad
+ * {@linkcode PERMISSION_FLAGS}; with it, the narrowest read, write, net and run permissions its
+ * configuration and ACL allow (see `src/security/sandbox.ts` and SECURITY.md).
  *
  * @example
  * ```ts
@@ -35,6 +46,44 @@ export const AGENT_ENTRY = "src/cli.ts";
  * const args = ["run", ...agentDenoFlags(), "src/cli.ts", "-nodeName=ship1"];
  * ```
  */
-export function agentDenoFlags(): string[] {
-  return [...UNSTABLE_FLAGS, ...PERMISSION_FLAGS];
+export function agentDenoFlags(sandbox?: SandboxInput): string[] {
+  if (!sandbox) return [...UNSTABLE_FLAGS, ...PERMISSION_FLAGS];
+  return [...UNSTABLE_FLAGS, ...sandboxFlags(sandboxFor(sandbox)), "--allow-env", "--allow-sys"];
 }
+
+/**
+ * Reads what the sandbox of an agent started with `args` in `cwd` depends on: its config file
+ * merged with the flags (as the agent will merge them, without writing anything) and its ACL
+ * file. Returns `undefined` when the flags are not valid: the agent itself will say why.
+ *
+ * @example
+ * ```ts ignore
+ * import { agentDenoFlags, sandboxInputFor } from "./permissions.ts";
+ * const flags = agentDenoFlags(await sandboxInputFor("./etc", Deno.args, Deno.cwd()));
+ * ```
+ */
+export async function sandboxInputFor(
+  configFolder: string,
+  args: readonly string[],
+  cwd: string,
+): Promise<SandboxInput | undefined> {
+  let flags;
+  try {
+    flags = parseFlags(args).values;
+  } catch {
+    return undefined;
+  }
+  const folder = resolve(cwd, configFolder);
+  let fromFile: Partial<Config> = {};
+  try {
+    fromFile = JSON.parse(await Deno.readTextFile(join(folder, "config.json")));
+  } catch {
+    // First start: defaults and flags only.
+  }
+  const config = defaultConfig({ ...fromFile, ...flags });
+  const acl = await readAclFile(folder).catch(() => undefined) ??
+    defaultAcl(config.centralNodeName);
+  return { config, configFolder: folder, acl, cwd, root: ROOT };
+}
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AGENT_ENTRY, agentDenoFlags } from "../src/permissions.ts";
+import { AGENT_ENTRY, agentDenoFlags, sandboxInputFor } from "../src/permissions.ts";
 
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
@@ -145,6 +145,8 @@ export interface AgentOptions {
   /** Wait for "ready" (broker reached) or only for the socket (default "ready"). */
   wait?: "ready" | "socket" | "none";
   centralNodeName?: string;
+  /** Run with the narrow Deno permissions derived from its config and ACL, as `deno task agent`. */
+  sandbox?: boolean;
 }
 
 /** An agent process started with the agent's real Deno flags, in its own folder. */
@@ -210,7 +212,16 @@ export class Agent {
   async restart(): Promise<void> {
     await Deno.remove(this.socket).catch(() => {});
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...agentDenoFlags(), join(ROOT, AGENT_ENTRY), ...this.flags()],
+      args: [
+        "run",
+        ...agentDenoFlags(
+          this.options.sandbox
+            ? await sandboxInputFor(join(this.dir, "etc"), this.flags(), this.dir)
+            : undefined,
+        ),
+        join(ROOT, AGENT_ENTRY),
+        ...this.flags(),
+      ],
       cwd: this.dir,
       env: { CONFIG_FOLDER: join(this.dir, "etc"), NO_COLOR: "1" },
       stdin: "null",

@@ -22,7 +22,7 @@ export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set([
   "REQKeyRevoke",
 ]);
 
-/** Methods whose signature is always checked, even when `-requireSignatures` is off. */
+/** Methods whose signature is checked even without `-requireSignatures` (see #mustVerify). */
 const ALWAYS_VERIFIED: ReadonlySet<string> = new Set(["REQTrustedKeys", "REQAclUpdate"]);
 
 /** What {@linkcode Security.open} needs besides the database. */
@@ -111,7 +111,7 @@ export class Security {
     options: { authoredHere?: boolean } = {},
   ): Promise<string | undefined> {
     if (message.method === "REQHello" && this.#isCentral) await this.#collectKey(message, raw);
-    if (this.#config.requireSignatures || ALWAYS_VERIFIED.has(message.method)) {
+    if (this.#config.requireSignatures || await this.#mustVerify(message)) {
       const problem = await this.#verify(message, raw);
       if (problem) return problem;
     }
@@ -130,6 +130,15 @@ export class Security {
       argv: isCommand ? substituteData(message.methodArgs, message.data) : undefined,
       target: isCommand ? undefined : message.methodArgs[0],
     });
+  }
+
+  /**
+   * Without -requireSignatures, trust changes are still verified once central's key is known,
+   * so that switching enforcement on later starts from a set central really sent.
+   */
+  async #mustVerify(m: Message): Promise<boolean> {
+    if (!ALWAYS_VERIFIED.has(m.method)) return false;
+    return m.method === "REQTrustedKeys" || (await this.#trustedKey(m.fromNode)) !== undefined;
   }
 
   /** The key this node trusts for messages from `node`. */

@@ -1,0 +1,141 @@
+/**
+ * The narrowest Deno permissions an agent's configuration and ACL allow. `src/permissions.ts`
+ * turns them into the flags of `deno task agent`, `deno task compile` and the test harness.
+ *
+ * @module
+ */
+import { delimiter, isAbsolute, join, resolve } from "node:path";
+import type { Config } from "../config.ts";
+import type { Acl } from "./acl.ts";
+
+/** What the sandbox is derived from. */
+export interface SandboxInput {
+  config: Config;
+  /** The agent's CONFIG_FOLDER (signing key, config.json, acl.json). */
+  configFolder: string;
+  /** The ACL in force (the agent's `acl.json`); the default ACL when absent. */
+  acl: Acl;
+  /** Folder the agent runs in; relative paths in the config are resolved against it. */
+  cwd: string;
+  /** `PATH` used to resolve executables named without a folder (default: this process's). */
+  path?: string;
+  /** The repository root, read by playbook subprocesses (only with -playbooksFolder). */
+  root?: string;
+}
+
+/** One Deno permission: everything (`true`), nothing (empty list), or these values. */
+export type Grant = true | string[];
+
+/** The permissions of a sandboxed agent. */
+export interface Sandbox {
+  read: Grant;
+  write: Grant;
+  net: Grant;
+  run: Grant;
+}
+
+function listenAddress(hostPort: string): string {
+  // `:9090` listens on every interface: Deno names that 0.0.0.0.
+  return hostPort.startsWith(":") ? `0.0.0.0${hostPort}` : hostPort;
+}
+
+function brokerHosts(brokerAddress: string): string[] {
+  return brokerAddress.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+    const bare = s.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "");
+    return /:\d+$/.test(bare) ? bare : `${bare}:4222`;
+  });
+}
+
+function which(name: string, path: string): string[] {
+  const found: string[] = [];
+  for (const dir of path.split(delimiter)) {
+    if (dir === "") continue;
+    try {
+      const candidate = join(dir, name);
+      if (Deno.statSync(candidate).isFile) found.push(candidate);
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return found.slice(0, 1);
+}
+
+/**
+ * Derives the narrowest permissions for an agent: its own folders for reading and writing, the
+ * files it reads to reach the broker, the paths `REQTailFile` may read, the broker and its own
+ * listeners (plus `REQHttpGet`'s hosts) on the network, and only the executables the ACL
+ * permits (named as the ACL names them, plus where `PATH` resolves a bare name).
+ *
+ * @example
+ * ```ts
+ * import { sandboxFor } from "./sandbox.ts";
+ * import { defaultConfig } from "../config.ts";
+ * const acl = { version: 1, rules: [{ from: ["central"], methods: ["*"], commands: [{ executable: "/bin/echo" }] }] };
+ * sandboxFor({ config: defaultConfig({ nodeName: "ship1" }), configFolder: "/etc/steward", acl, cwd: "/srv" }).run;
+ * // ["/bin/echo"]
+ * ```
+ */
+export function sandboxFor(input: SandboxInput): Sandbox {
+  const { config, acl } = input;
+  const abs = (p: string) => isAbsolute(p) ? p : resolve(input.cwd, p);
+  const own = [
+    input.configFolder,
+    config.databaseFolder,
+    config.subscribersDataFolder,
+    config.socketFolder,
+  ].map(abs);
+  const secrets = [config.nkeySeedFile, config.rootCAPath, config.certFile, config.keyFile]
+    .filter((p) => p !== "").map(abs);
+  const tailPaths = acl.rules.flatMap((r) => r.paths ?? []);
+  const hosts = acl.rules.flatMap((r) => r.hosts ?? []);
+  const executables = acl.rules.flatMap((r) => r.commands ?? []).map((c) => c.executable);
+  const playbooks = config.playbooksFolder ? [abs(config.playbooksFolder)] : [];
+
+  const read: Grant = tailPaths.includes("/") ? true : [
+    ...own,
+    ...secrets,
+    ...tailPaths,
+    ...playbooks,
+    ...(playbooks.length > 0 && input.root ? [input.root] : []),
+    // prom-client's process metrics read the agent's own /proc entries.
+    "/proc/self",
+  ];
+  const net: Grant = hosts.includes("*") ? true : [
+    ...brokerHosts(config.brokerAddress),
+    // Deno counts the input socket as network access.
+    `unix:${join(abs(config.socketFolder), "steward.sock")}`,
+    ...[config.tcpListener, config.httpListener, config.promHostAndPort, config.exposeDataFolder]
+      .filter((a) => a !== "").map(listenAddress),
+    ...hosts,
+  ];
+  let run: Grant;
+  if (executables.includes("*")) run = true;
+  else {
+    const path = input.path ?? Deno.env.get("PATH") ?? "";
+    run = executables.flatMap((e) => e.includes("/") ? [e] : [e, ...which(e, path)]);
+    if (playbooks.length > 0) run.push(Deno.execPath());
+  }
+  const unique = (g: Grant): Grant => g === true ? true : [...new Set(g)];
+  return { read: unique(read), write: unique(own), net: unique(net), run: unique(run) };
+}
+
+/**
+ * Renders a sandbox as `deno run` flags. An empty grant gives no flag at all: Deno then refuses
+ * every use of that permission.
+ *
+ * @example
+ * ```ts
+ * import { sandboxFlags } from "./sandbox.ts";
+ * sandboxFlags({ read: ["/a", "/b"], write: [], net: true, run: ["echo"] });
+ * // ["--allow-read=/a,/b", "--allow-net", "--allow-run=echo"]
+ * ```
+ */
+export function sandboxFlags(sandbox: Sandbox): string[] {
+  const flags: string[] = [];
+  for (const name of ["read", "write", "net", "run"] as const) {
+    const g = sandbox[name];
+    if (g === true) flags.push(`--allow-${name}`);
+    else if (g.length > 0) flags.push(`--allow-${name}=${g.join(",")}`);
+  }
+  return flags;
+}
