@@ -1,0 +1,169 @@
+import { join } from "node:path";
+import { assertEquals, assertMatch, assertRejects } from "../../test/assert.ts";
+import { connect } from "./client.ts";
+import { RejectedError, StreamError } from "./errors.ts";
+import { to } from "./target.ts";
+
+/**
+ * A scripted agent on a unix socket: reads one envelope, records it, answers `lines` and
+ * closes the connection.
+ */
+async function fakeAgent(lines: (envelope: { messages: unknown[] }) => unknown[]) {
+  const dir = await Deno.makeTempDir({ prefix: "steward-fake-agent-" });
+  const path = join(dir, "steward.sock");
+  const listener = Deno.listen({ transport: "unix", path });
+  const envelopes: Record<string, unknown>[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) {
+      let text = "";
+      const buf = new Uint8Array(65536);
+      while (!text.endsWith("\n")) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      const envelope = JSON.parse(text);
+      envelopes.push(envelope);
+      const out = lines(envelope).map((l) => JSON.stringify(l) + "\n").join("");
+      await conn.write(new TextEncoder().encode(out)).catch(() => 0);
+      conn.close();
+    }
+  })();
+  return {
+    path,
+    envelopes,
+    async close() {
+      listener.close();
+      await serving.catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+const accepted = (id: string, toNode: string) => ({
+  status: "accepted",
+  index: 0,
+  id,
+  toNode,
+  method: "REQCliCommand",
+});
+const reply = (id: string, node: string, extra: Record<string, unknown>) => ({
+  status: "reply",
+  id,
+  node,
+  ok: true,
+  data: "",
+  repliedAt: 1,
+  ...extra,
+});
+
+Deno.test("connect() says when the agent's socket is missing", async () => {
+  await assertRejects(
+    () => connect({ socket: "/nonexistent/steward.sock" }),
+    /Cannot use the Steward socket \/nonexistent\/steward.sock: .*is the agent running/,
+  );
+});
+
+Deno.test("run() sends an awaiting envelope and gives one result per node", async () => {
+  const agent = await fakeAgent(() => [
+    accepted("a", "ship1"),
+    accepted("b", "ship2"),
+    reply("b", "ship2", { ok: false, error: "exited with code 1", data: "partial\n" }),
+    reply("a", "ship1", { data: "hello\n" }),
+    { status: "done" },
+  ]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const results = await steward.run(to("ship1").cli("echo hello"), { timeoutMs: 2500 });
+    assertEquals(agent.envelopes[0], {
+      stewardClient: 1,
+      await: true,
+      timeout: 3,
+      messages: [{
+        toNode: "ship1",
+        method: "REQCliCommand",
+        methodArgs: ["bash", "-c", "echo hello"],
+      }],
+    });
+    assertEquals(
+      results.map((r) => [r.node, r.id, r.ok, r.output, r.error]),
+      [["ship1", "a", true, "hello\n", undefined], [
+        "ship2",
+        "b",
+        false,
+        "partial\n",
+        "exited with code 1",
+      ]],
+    );
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("run() turns the agent's timeout into ok:false results", async () => {
+  const agent = await fakeAgent(() => [
+    accepted("a", "ship1"),
+    { status: "timeout", pending: ["a"] },
+  ]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const [r] = await steward.run(to("ship1").ping());
+    assertEquals(r.ok, false);
+    assertMatch(r.error ?? "", /no result from ship1 within the time allowed/);
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("send() throws RejectedError with the agent's reasons", async () => {
+  const agent = await fakeAgent(() => [
+    accepted("a", "ship1"),
+    { status: "rejected", index: 1, error: 'method: unknown method "REQX"' },
+    { status: "done" },
+  ]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const err = await assertRejects(
+      () => steward.send(to("ship1").ping(), { toNode: "ship1", method: "REQX" }),
+      /refused 1 message\(s\): \[1\] method: unknown method "REQX"/,
+    );
+    assertEquals(err instanceof RejectedError ? err.accepted : [], ["a"]);
+    assertEquals(agent.envelopes[0].await, false);
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("stream() yields each line of each part, then throws for a failed node", async () => {
+  const agent = await fakeAgent(() => [
+    accepted("a", "ship1"),
+    reply("a", "ship1", { seq: 0, data: "one\ntwo\n" }),
+    reply("a", "ship1", { seq: 1, data: "three\n" }),
+    reply("a", "ship1", { seq: 2, final: true, ok: false, error: "cannot tail: gone" }),
+    { status: "done" },
+  ]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const lines: string[] = [];
+    const err = await assertRejects(async () => {
+      for await (const { line } of steward.stream(to("ship1").tail("/x").for(5))) {
+        lines.push(line);
+      }
+    }, /Stream failed on ship1: cannot tail: gone/);
+    assertEquals(err instanceof StreamError, true);
+    assertEquals(lines, ["one", "two", "three"]);
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("close() stops the client: later calls throw", async () => {
+  const agent = await fakeAgent(() => [{ status: "done" }]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    steward.close();
+    await assertRejects(() => steward.send(to("ship1").ping()), /client is closed/);
+  } finally {
+    await agent.close();
+  }
+});
