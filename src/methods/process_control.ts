@@ -117,6 +117,9 @@ export async function stopProcess(
   }
   const target = candidates[0];
   if (target.name === self) throw new MethodError("a request cannot stop its own run");
+  if (target.kind === "ticker" && target.name === "dispatcher") {
+    throw new MethodError(`not stopping the dispatcher: ${here} could not send anything any more`);
+  }
   if (target.kind === "subscriber" && target.method?.startsWith("REQOp")) {
     throw new MethodError(
       `not stopping the ${target.method} subscriber: ${here} could not be managed any more`,

@@ -409,6 +409,15 @@ Deno.test(
         await op({ method: "REQOpProcessStop", methodArgs: ["REQOpCommand", "ship1"] }),
         /^ERROR from ship1 \(REQOpProcessStop \S+\): not stopping the REQOpCommand subscriber/,
       );
+      const dispatcher = after.find((p) => p.kind === "ticker" && p.name === "dispatcher");
+      assert(dispatcher, "the dispatcher is listed");
+      assertMatch(
+        await op({
+          method: "REQOpProcessStop",
+          methodArgs: ["", "ship1", "ticker", String(dispatcher.id)],
+        }),
+        /not stopping the dispatcher/,
+      );
       assertMatch(
         await op({ method: "REQOpProcessStop", methodArgs: ["REQTailFile", "ship1", "x", "9"] }),
         /kind "x": expected one of/,
