@@ -59,8 +59,9 @@ export interface StopRequest {
 
 /**
  * Stops one process of the node and waits until it has ended. Refuses to stop the
- * process-control subscribers themselves (that would cut the node off from being managed) and
- * the request's own run.
+ * process-control subscribers themselves (that would cut the node off from being managed), the
+ * dispatcher (it could send nothing any more) and the request's own run. A given id must match
+ * the rest of the request: an id from an old list must not stop some other process.
  *
  * @param self the process name of the request doing the stopping, `<method> <id>`.
  * @throws {MethodError} when no process matches, or the match is not allowed to be stopped.
