@@ -69,11 +69,11 @@ Deno.test(
         methodArgs: [
           "bash",
           "-c",
-          `for i in 1 2 3; do echo line-$i; sleep 0.7; done; ` +
+          `for i in 1 2 3; do echo line-$i; sleep 1.2; done; ` +
           `tail -f x.log | grep --line-buffered ${marker}`,
         ],
         replyMethod: "REQToFileAppend",
-        methodTimeout: 5,
+        methodTimeout: 6,
       }]);
       const file = central.file("cont", "ship1", "cont.log");
       await waitFor(async () => (await readOr(file)).startsWith("line-1\n"), 10_000, "line-1");
@@ -82,7 +82,7 @@ Deno.test(
       assert((await pgrep(marker)) !== "", "the command should still be running");
       assert(!(await readOr(file)).includes("line-3"), "line-3 should not be there yet");
       await waitFor(async () => (await readOr(file)).includes("line-3\n"), 10_000, "line-3");
-      // methodTimeout (5 s) ends it: nothing of its group is left.
+      // methodTimeout (6 s) ends it: nothing of its group is left.
       await waitFor(async () => (await pgrep(marker)) === "", 15_000, "the group to be killed");
       await delay(1000); // The final (empty) reply, and anything wrongly sent after it.
       assertEquals(await readOr(file), "line-1\nline-2\nline-3\n");
