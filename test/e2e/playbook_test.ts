@@ -134,6 +134,15 @@ Deno.test("run() and stream() over HTTP and TCP, with a streaming command", opts
       const lines: string[] = [];
       for await (const { line } of steward.stream(counting)) lines.push(line);
       assertEquals(lines, ["n1", "n2", "n3"]);
+      // Breaking out of a stream stops waiting at once, while the command still runs.
+      const long = to("ship1").cliCont("for i in $(seq 1 100); do echo x$i; sleep 0.2; done");
+      const started = Date.now();
+      for await (const { line } of steward.stream(long.for(30))) {
+        assertEquals(line, "x1");
+        break;
+      }
+      const waited = Date.now() - started;
+      assert(waited < 5000, `break took ${waited} ms`);
       steward.close();
     }
   } finally {
