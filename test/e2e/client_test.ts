@@ -1,4 +1,4 @@
-import { connect, to, toFile, toNodes } from "../../mod.ts";
+import { chainCli, connect, to, toFile, toNodes } from "../../mod.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
 import { Fleet, readOr, waitFor } from "../harness.ts";
 
@@ -22,6 +22,16 @@ Deno.test("run() returns ship1's and ship2's results for a toNodes message", opt
     // The reply still followed its replyMethod.
     const file = central.file("run", "ship1", "hello.txt");
     assertEquals(await waitFor(() => readOr(file)), "hello from ship1\n");
+
+    // A chained reply: central runs a second command with ship1's output in it.
+    const chained = `${central.dir}/chained.txt`;
+    const [first] = await steward.run(
+      to("ship1").cli("echo first-result").reply(
+        chainCli(`echo "got {{STEWARD_DATA}}" > ${chained}`),
+      ),
+    );
+    assertEquals([first.ok, first.output], [true, "first-result\n"]);
+    assertEquals(await readOr(chained), "got first-result\n\n");
     steward.close();
   } finally {
     await fleet.stop();
