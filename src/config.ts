@@ -170,6 +170,16 @@ export function validateConfig(config: Config): void {
     }
   }
   if (config.ringBufferSize < 1) throw new ConfigError("-ringBufferSize must be at least 1");
+  // A replay inside the window is caught only as a duplicate id: ids must outlive the window.
+  if (
+    config.requireSignatures &&
+    (config.replayWindow < 1 || 2 * config.replayWindow > config.dedupRetentionSeconds)
+  ) {
+    throw new ConfigError(
+      `-replayWindow ${config.replayWindow}: must be at least 1 and at most half of ` +
+        `-dedupRetentionSeconds (${config.dedupRetentionSeconds})`,
+    );
+  }
 }
 
 /** Renders `--help`: every flag with its default. */

@@ -1,5 +1,13 @@
 import { assertEquals, assertMatch, assertRejects } from "../test/assert.ts";
-import { ConfigError, defaultConfig, FLAGS, helpText, loadConfig, parseFlags } from "./config.ts";
+import {
+  ConfigError,
+  defaultConfig,
+  FLAGS,
+  helpText,
+  loadConfig,
+  parseFlags,
+  validateConfig,
+} from "./config.ts";
 
 Deno.test("parseFlags() reads --flag=value, --flag value, -flag=value and lone bools", () => {
   const { values, help } = parseFlags([
@@ -72,4 +80,19 @@ Deno.test("loadConfig() rejects a broken file and bad node names clearly", async
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("validateConfig() refuses a replay window the dedup store cannot cover", () => {
+  const base = { nodeName: "ship1", requireSignatures: true, dedupRetentionSeconds: 100 };
+  validateConfig(defaultConfig({ ...base, replayWindow: 50 }));
+  let message = "";
+  try {
+    validateConfig(defaultConfig({ ...base, replayWindow: 51 }));
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  assertEquals(
+    message,
+    "-replayWindow 51: must be at least 1 and at most half of -dedupRetentionSeconds (100)",
+  );
 });

@@ -22,6 +22,7 @@ import { trustedKeys } from "./trusted_keys.ts";
 import { aclUpdate } from "./acl_update.ts";
 import { keyApprove } from "./key_approve.ts";
 import { keyRevoke } from "./key_revoke.ts";
+import { keyList } from "./key_list.ts";
 import type { MethodDefinition } from "./types.ts";
 
 /** Every request method, by name. */
@@ -46,6 +47,7 @@ export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
     aclUpdate,
     keyApprove,
     keyRevoke,
+    keyList,
   ].map((m) => [m.name, m]),
 );
 

@@ -20,6 +20,7 @@ export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set([
   "REQAclUpdate",
   "REQKeyApprove",
   "REQKeyRevoke",
+  "REQKeyList",
 ]);
 
 /** Methods whose signature is checked even without `-requireSignatures` (see #mustVerify). */

@@ -199,6 +199,14 @@ Deno.test(
         15_000,
         "revocation",
       );
+      await central.send({ toNode: "central", method: "REQKeyList", directory: "keys" });
+      const list = await waitFor(
+        () => readOr(central.file("keys", "central", "REQKeyList.result")),
+        15_000,
+        "key list",
+      );
+      assertMatch(list, /"node":"ship1","publicKey":"[^"]+","state":"approved"/);
+      assertMatch(list, /"node":"ship2","publicKey":"[^"]+","state":"revoked"/);
       // Central refuses ship2's reply at once.
       await runEcho(central, "ship2", "after", "r.txt");
       await waitFor(

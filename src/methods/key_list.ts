@@ -1,0 +1,20 @@
+import { type MethodDefinition, MethodError } from "./types.ts";
+
+/** `REQKeyList` (central): replies with every node key central knows, one JSON line each. */
+export const keyList: MethodDefinition = {
+  name: "REQKeyList",
+  event: "CommandACK",
+  defaultReplyMethod: "REQToFileAppend",
+  flag: "startSubREQSecurity",
+  description: "central: list node keys (pending, approved, revoked) and the trusted set version",
+  async handler({ node }) {
+    const registry = node.security.registry;
+    if (!registry) {
+      throw new MethodError(`only the central node (${node.config.centralNodeName}) keeps keys`);
+    }
+    const lines = (await registry.list()).map((r) => JSON.stringify(r));
+    const set = await registry.trustedSet(node.security.keys.publicKey);
+    lines.push(JSON.stringify({ trustedSetVersion: set.version, central: set.central }));
+    return { data: lines.join("\n") + "\n" };
+  },
+};
