@@ -16,6 +16,11 @@ async function main(args: string[]): Promise<number> {
     const parsed = parseFlags(args);
     if (parsed.help) {
       console.log(helpText());
+      console.log(
+        "\nOperator commands (sent to the running central through its socket, then exit):\n" +
+          "  -approveKey node\n\tapprove the key node announced in its hello\n" +
+          "  -revokeKey node\n\trevoke node's key",
+      );
       return 0;
     }
     config = await loadConfig(Deno.env.get("CONFIG_FOLDER") || "./etc", parsed.values);

@@ -123,22 +123,27 @@ Deno.test(
 );
 
 Deno.test(
-  "broker auth: central and a ship exchange commands and replies over nkeys and mutual TLS",
+  "broker auth: central and a ship exchange commands and replies over nkeys and mutual TLS, " +
+    "with signatures required and sandboxed agents",
   opts,
   async () => {
     const { dir, files, broker } = await setUp(true);
     const agents: Agent[] = [];
     try {
-      const start = async (name: string, extra: string[] = []) => {
+      const start = async (name: string) => {
         const a = await Agent.start(name, {
           broker: broker.address,
-          flags: [...agentFlags(files, name), ...extra],
+          flags: [...agentFlags(files, name), "-requireSignatures", "-startPubREQHello=1"],
+          sandbox: true,
         });
         agents.push(a);
         return a;
       };
       const central = await start("central");
-      await start("ship1", ["-startPubREQHello=1"]);
+      const ship1 = await start("ship1");
+      await waitFor(() => central.output.includes("key of ship1 is pending"), 15_000, "ship1 key");
+      await central.send({ toNode: "central", method: "REQKeyApprove", methodArgs: ["ship1"] });
+      await waitFor(() => ship1.output.includes("pinned central's key"), 15_000, "trusted set");
       await central.send({
         toNode: "ship1",
         method: "REQCliCommand",
