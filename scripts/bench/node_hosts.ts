@@ -5,7 +5,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { UNSTABLE_FLAGS } from "../../src/permissions.ts";
+import { UNSTABLE_FLAGS, V8_FLAGS } from "../../src/permissions.ts";
 
 const HOST = fileURLToPath(new URL("./node_host.ts", import.meta.url));
 
@@ -38,7 +38,7 @@ export async function startNodeHosts(
   names.forEach((n, i) => groups[i % processes].push(n));
   const children = groups.filter((g) => g.length > 0).map((group) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ...UNSTABLE_FLAGS, HOST, broker, dir, ...group],
+      args: ["run", "-A", ...UNSTABLE_FLAGS, ...V8_FLAGS, HOST, broker, dir, ...group],
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",

@@ -25,7 +25,7 @@ const ROWS: [label: string, key: string, unit: string][] = [
   ["agent start-up to ready: median / max", "startup_ms|startup_max_ms", "ms"],
   ["agent idle RSS", "idle_rss_mb", "MB"],
   ["1000 pings socket→file: first / median", "socket1000_first_s|socket1000_s", "s"],
-  ["  peak RSS (central, ship1)", "peak_rss_mb", "MB"],
+  ["  peak RSS: first run / all runs", "peak_rss_mb|peak_rss_all_runs_mb", "MB"],
   ["single ping socket→file p50 / p99", "socket_rtt_p50_ms|socket_rtt_p99_ms", "ms"],
   ["sustained load: messages", "load_messages", ""],
   ["  rate", "load_rps", "msg/s"],
