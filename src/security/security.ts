@@ -200,6 +200,8 @@ export class Security {
     if (typeof key !== "string" || !this.registry || m.fromNode === this.#config.nodeName) return;
     if (!(await verifyMessage(raw, key))) return;
     const outcome = await this.registry.announce(m.fromNode, key);
+    // The node's old key must stop being trusted elsewhere too.
+    if (outcome === "changed") await this.distribute();
     if (outcome !== "known") {
       this.#options.log(
         `${this.#config.nodeName}: ${outcome === "new" ? "new" : "CHANGED"} key of ` +

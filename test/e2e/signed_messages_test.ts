@@ -71,7 +71,7 @@ Deno.test(
     "replayed ones are refused, reported, and nothing runs",
   opts,
   async () => {
-    const fleet = await secureFleet(["ship1"], ["-replayWindow=3"]);
+    const fleet = await secureFleet(["ship1"], ["-replayWindow=4"]);
     const [ship1] = fleet.ships;
     const { central } = fleet;
     const nc = await connect({ servers: [fleet.broker.address] });
@@ -137,7 +137,7 @@ Deno.test(
       }
       // A replay inside the window is a duplicate (not run again); after it, it is refused.
       assertEquals((await ask(nc, subject, original)).duplicate, true);
-      await delay(3500);
+      await delay(4500);
       const late = await ask(nc, subject, original);
       assertEquals(late.ok, false);
       assertMatch(late.error ?? "", /refused as a replay: signed \d+\.\d s ago/);
