@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import { assertMatch } from "../assert.ts";
-import { Fleet, readOr, waitFor } from "../harness.ts";
+import { Agent, Fleet, readOr, waitFor } from "../harness.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const MOD = new URL("../../mod.ts", import.meta.url).href;
 
 Deno.test(
-  "an agent with -playbooksFolder runs a playbook on its cron schedule (Deno.cron, real clock) " +
-    "and reports a failing one to central",
+  "a sandboxed agent with -playbooksFolder runs a playbook on its cron schedule " +
+    "(Deno.cron, real clock) and reports a failing one to central",
   opts,
   async () => {
     const folder = await Deno.makeTempDir({ prefix: "steward-hosted-" });
@@ -36,12 +36,16 @@ export default playbook({
 });
 `,
     );
-    const fleet = await Fleet.start(["central", "ship1"], {
-      flags: { central: [`-playbooksFolder=${folder}`] },
-    });
+    const fleet = await Fleet.start(["ship1"]);
     try {
-      // Hosted on central: its runs go through central's own agent, like an operator's.
-      const central = fleet.get("central");
+      // Hosted on central, its runs go through central's own agent like an operator's; central
+      // runs in the sandbox `deno task agent` gives it, which must allow hosting playbooks.
+      const central = await Agent.start("central", {
+        broker: fleet.broker.address,
+        flags: [`-playbooksFolder=${folder}`],
+        sandbox: true,
+      });
+      fleet.agents.set("central", central);
       // Deno.cron fires at the start of each minute: up to 60 s, plus the run itself.
       const ticks = await waitFor(
         () => readOr(central.file("cron", "ship1", "ticks.log")),
