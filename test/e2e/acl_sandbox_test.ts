@@ -144,14 +144,17 @@ Deno.test(
         "stale ACL refusal",
       );
       // The last good ACL is kept across a restart.
+      await ship1.stop();
       await ship1.restart();
       assertEquals(
         JSON.parse(await Deno.readTextFile(join(ship1.dir, "etc", "acl.json"))).version,
         1,
       );
       await run(["echo", "world"], "ok.txt");
-      await waitFor(async () =>
-        (await readOr(central.file("cmd", "ship1", "ok.txt"))) === "hello\nworld\n"
+      await waitFor(
+        async () => (await readOr(central.file("cmd", "ship1", "ok.txt"))) === "hello\nworld\n",
+        15_000,
+        "echo world after the restart",
       );
       await run(["bash", "-c", `echo ran > ${marker}`], "no.txt");
       await waitFor(async () =>
