@@ -60,6 +60,15 @@ export class Publisher {
   #inWindow = 0;
   #signal: AbortSignal | undefined;
   #stopped = false;
+  #nextSeq = 0;
+  // Queue positions, oldest first, of messages that failed since the node last ACKed anything
+  // (node down, ACK lost), and of messages waiting for their turn to be sent. While some have
+  // failed, only the oldest unfinished message probes the node (on its own retry timer); the
+  // first ACK releases the rest in queue order. So a node that comes back gets the messages in
+  // the order they were queued, not in the order their retry timers fire.
+  #failing: number[] = [];
+  #waiting: number[] = [];
+  #gate = Promise.withResolvers<void>();
 
   constructor(subject: string, event: Event, deps: PublisherDeps) {
     this.subject = subject;
@@ -116,14 +125,85 @@ export class Publisher {
         this.#head = 0;
       }
       this.#inWindow++;
-      this.#deliver(nc, message).finally(() => {
+      const seq = this.#nextSeq++;
+      // Waiting from the start: preparing a message (signing) is async and may end out of
+      // order, and a younger message must not be sent before it.
+      this.#mark(this.#waiting, seq, true);
+      this.#deliver(nc, message, seq).finally(() => {
+        this.#mark(this.#failing, seq, false);
+        this.#mark(this.#waiting, seq, false);
         this.#inWindow--;
         this.#wake?.();
       });
     }
   }
 
-  async #deliver(nc: NatsConnection, message: Message): Promise<void> {
+  /** Adds `seq` to (or removes it from) a sorted list; wakes the waiters when its head goes. */
+  #mark(list: number[], seq: number, on: boolean): void {
+    const at = list.findIndex((s) => s >= seq);
+    const present = at !== -1 && list[at] === seq;
+    if (on === present) return;
+    if (on) list.splice(at === -1 ? list.length : at, 0, seq);
+    else {
+      list.splice(at, 1);
+      if (at === 0) {
+        this.#gate.resolve();
+        this.#gate = Promise.withResolvers<void>();
+      }
+    }
+  }
+
+  /** The node ACKed a message: whatever failed before may be sent again now, in order. */
+  #confirmed(): void {
+    if (this.#failing.length === 0) return;
+    this.#failing = [];
+    this.#gate.resolve();
+    this.#gate = Promise.withResolvers<void>();
+  }
+
+  /** Whether the message at `seq` may be sent now; `due` when its own retry time has come. */
+  #maysend(seq: number, due: boolean): boolean {
+    if (this.#waiting.length > 0 && this.#waiting[0] < seq) return false;
+    if (this.#failing.length > 0 && this.#failing[0] < seq) return false;
+    return this.#failing.length === 0 || due;
+  }
+
+  /**
+   * Waits for the message's turn: true when it may be sent (or the publisher stops), false
+   * when `ms` passed first without its turn, which counts as a failed attempt. A message that
+   * waited stays in the waiting list until its send is issued, so that younger messages
+   * cannot slip ahead of it.
+   */
+  async #turn(seq: number, ms: number): Promise<boolean> {
+    if (this.#maysend(seq, ms <= 0)) return true;
+    this.#mark(this.#waiting, seq, true);
+    const until = performance.now() + ms;
+    while (!this.#signal?.aborted) {
+      const due = performance.now() >= until;
+      if (this.#maysend(seq, due)) return true;
+      if (due) return false;
+      await this.#changeOr(until - performance.now());
+    }
+    return true;
+  }
+
+  /** Resolves on the next change of the lists, after `ms`, or on stop; leaves no timer behind. */
+  #changeOr(ms: number): Promise<void> {
+    const signal = this.#signal;
+    const gate = this.#gate.promise;
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      signal?.addEventListener("abort", done, { once: true });
+      gate.then(done);
+      function done() {
+        clearTimeout(t);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+    });
+  }
+
+  async #deliver(nc: NatsConnection, message: Message, seq: number): Promise<void> {
     const payload = this.#deps.encode
       ? await this.#deps.encode(message)
       : encoder.encode(JSON.stringify(message));
@@ -138,6 +218,7 @@ export class Publisher {
     }
     let frames = framesOf(message.id, payload, nc.info?.max_payload ?? 1024 * 1024);
     if (this.event.endsWith("NACK")) {
+      while (!await this.#turn(seq, 60_000));
       this.#deps.sent(message, 0);
       for (const f of frames) nc.publish(this.subject, f.data, { headers: f.headers });
       this.#deps.finished(message, { delivered: true, ackMs: 0 });
@@ -152,11 +233,19 @@ export class Publisher {
     let attempt = 0;
     let sends = 0;
     let restarts = 0;
+    let turnWait = timeoutMs;
     while (attempt <= message.retries && restarts <= message.retries) {
+      const myTurn = await this.#turn(seq, turnWait);
+      turnWait = timeoutMs;
       if (this.#signal?.aborted) {
         // Still in KV: handed back to be sent again now (or at the next start).
         this.#deps.abandoned?.(message);
         return;
+      }
+      if (!myTurn) {
+        attempt++;
+        lastError ||= "an older message to this node was not ACKed yet";
+        continue;
       }
       const started = performance.now();
       if (frame === 0 || attempt > 0) this.#deps.sent(message, sends++);
@@ -168,14 +257,19 @@ export class Publisher {
       const { data, headers } = frames[frame];
       let wait = false;
       try {
-        const reply = await nc.request(this.subject, data, { timeout: timeoutMs, headers });
+        const request = nc.request(this.subject, data, { timeout: timeoutMs, headers });
+        this.#mark(this.#waiting, seq, false); // Issued: younger messages may follow it now.
+        const reply = await request;
         const parsed = chunkAckSchema.safeParse(reply.json());
         if (!parsed.success || parsed.data.id !== message.id) {
           lastError = "malformed ACK";
           attempt++;
+          this.#mark(this.#failing, seq, true);
+          turnWait = 0;
           continue;
         }
         const ack = parsed.data;
+        this.#confirmed();
         if (ack.ok && (ack.duplicate || frame === frames.length - 1)) {
           const ackMs = performance.now() - firstSent;
           this.#deps.finished(message, { delivered: true, ackMs, duplicate: ack.duplicate });
@@ -201,9 +295,10 @@ export class Publisher {
       } catch (err) {
         lastError = (err as Error).message;
         attempt++;
+        this.#mark(this.#failing, seq, true);
         // No responders (node down) fails at once: still wait out the ACKTimeout before the
-        // next try, so that `retries` spans the time the seed promises.
-        wait = true;
+        // next try (in #turn), so that `retries` spans the time the seed promises.
+        turnWait = Math.max(0, timeoutMs - (performance.now() - started));
       }
       const rest = timeoutMs - (performance.now() - started);
       if (wait && rest > 0 && attempt <= message.retries) await sleep(rest, this.#signal);

@@ -60,6 +60,7 @@ export class Subscriber {
   readonly listening: Promise<void>;
   #deps: SubscriberDeps;
   #listening = Promise.withResolvers<void>();
+  #lastArrived: Promise<void> = Promise.resolve();
   #chunks: Reassembler;
 
   constructor(definition: MethodDefinition, deps: SubscriberDeps, allowedNodes?: string[]) {
@@ -81,10 +82,15 @@ export class Subscriber {
     const sub = nc.subscribe(this.subject, {
       callback: (err, msg) => {
         if (err) return;
+        // The checks before the ACK (KV, signatures) run concurrently and may end out of
+        // order; each message is taken on only after the one that arrived before it.
+        const turn = this.#lastArrived;
+        const done = Promise.withResolvers<void>();
+        this.#lastArrived = done.promise;
         const chunk = msg.headers?.get(CHUNK_HEADER);
-        (chunk ? this.#handleChunk(msg, chunk) : this.#handle(msg, msg.data)).catch((e) =>
-          this.#deps.refused(`subscriber error: ${e}`)
-        );
+        (chunk ? this.#handleChunk(msg, chunk, turn) : this.#handle(msg, msg.data, turn))
+          .catch((e) => this.#deps.refused(`subscriber error: ${e}`))
+          .finally(() => done.resolve());
       },
     });
     // Incomplete chunked messages whose sender gave up are dropped after a while.
@@ -100,7 +106,7 @@ export class Subscriber {
   }
 
   /** Keeps one chunk; the chunk that completes a message has it handled as a whole. */
-  async #handleChunk(msg: Msg, header: string): Promise<void> {
+  async #handleChunk(msg: Msg, header: string, turn: Promise<void>): Promise<void> {
     const info = parseChunkHeader(header);
     if (typeof info === "string") {
       this.#answer(msg, { id: "", ok: false, error: info });
@@ -123,7 +129,7 @@ export class Subscriber {
         this.#answer(msg, { id: info.id, ok: true });
         return;
       case "complete":
-        return await this.#handle(msg, outcome.payload);
+        return await this.#handle(msg, outcome.payload, turn);
       case "gap":
         this.#answer(msg, {
           id: info.id,
@@ -148,7 +154,7 @@ export class Subscriber {
     }
   }
 
-  async #handle(msg: Msg, data: Uint8Array): Promise<void> {
+  async #handle(msg: Msg, data: Uint8Array, turn: Promise<void>): Promise<void> {
     const parsed = this.#parse(data);
     if (typeof parsed === "string") {
       this.#answer(msg, { id: "", ok: false, error: parsed });
@@ -177,6 +183,7 @@ export class Subscriber {
       this.#deps.refused(`cannot record message ${m.id}: ${(err as Error).message}`, m);
       return;
     }
+    await turn;
     this.#answer(msg, { id: m.id, ok: true });
     this.#deps.execute(m, this.definition);
   }
