@@ -405,7 +405,22 @@ export class Cluster {
     );
   }
 
-  /** Stops server `index`. */
+  /** Index of the running server that a client named `name` is connected to, if any. */
+  async serverOf(name: string): Promise<number | undefined> {
+    for (const [i, port] of this.#monitorPorts.entries()) {
+      if (!this.#running.has(i)) continue;
+      const res = await fetch(`http://127.0.0.1:${port}/connz?limit=1024`);
+      const { connections } = await res.json() as { connections?: { name?: string }[] };
+      if (connections?.some((c) => c.name === name)) return i;
+    }
+    return undefined;
+  }
+
+  /** Indexes of the servers still running. */
+  get running(): number[] {
+    return [...this.#running];
+  }
+
   async stopOne(index: number): Promise<void> {
     this.#running.delete(index);
     await this.brokers[index].stop();

@@ -1,0 +1,135 @@
+/**
+ * Issue 5, point 4: stopping the nats-server for a while loses no accepted message and the
+ * agents reconnect on their own; with a cluster of three, stopping the server an agent is
+ * connected to (one by one, leaving one) does not stop its traffic.
+ */
+import { assert, assertEquals } from "../assert.ts";
+import { Agent, Cluster, delay, Fleet, pongIds, waitFor } from "../harness.ts";
+import { compare, figure, OPTS, sendPings } from "./support.ts";
+
+const PATIENT = { ACKTimeout: 2, retries: 60, replyACKTimeout: 2, replyRetries: 60 };
+
+Deno.test(
+  "broker: nats-server stopped for 6 s mid-flow and restarted; nothing accepted is lost",
+  OPTS,
+  async () => {
+    const fleet = await Fleet.start(["central", "ship1"]);
+    try {
+      const central = fleet.get("central");
+      const ship1 = fleet.get("ship1");
+      const before = await sendPings(central, "ship1", 200, PATIENT, 50);
+      await fleet.broker.stop();
+      const stopped = Date.now();
+      // Inputs keep accepting while the broker is away.
+      const during = await sendPings(central, "ship1", 100, PATIENT, 50);
+      await delay(Math.max(0, 6000 - (Date.now() - stopped)));
+      await fleet.broker.restart();
+      const restarted = Date.now();
+      const ids = [...before, ...during];
+      await waitFor(
+        async () => (await pongIds(central, "ship1")).length >= ids.length,
+        120_000,
+        "every pong",
+      );
+      const allMs = Date.now() - restarted;
+      await delay(2000);
+      const landed = await pongIds(central, "ship1");
+      const c = compare(ids, landed);
+      const after = await sendPings(central, "ship1", 1);
+      await waitFor(async () => (await pongIds(central, "ship1")).includes(after[0]), 20_000);
+      figure("broker/restart", {
+        sent: ids.length,
+        acceptedWhileDown: during.length,
+        brokerDownSeconds: (restarted - stopped) / 1000,
+        pongs: landed.length,
+        lost: c.lost.length,
+        twice: c.twice.length,
+        secondsToAllAfterRestart: allMs / 1000,
+      });
+      assertEquals(c.lost, []);
+      assertEquals(c.twice, []);
+      for (const a of [central, ship1]) {
+        assert(a.output.includes("broker reconnect"), `${a.name} reconnected on its own`);
+      }
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
+
+Deno.test(
+  "broker: cluster of three, the servers central and ship1 use are stopped one by one; traffic goes on",
+  OPTS,
+  async () => {
+    const cluster = await Cluster.start(3);
+    const agents: Agent[] = [];
+    try {
+      for (const name of ["central", "ship1"]) {
+        agents.push(await Agent.start(name, { broker: cluster.address }));
+      }
+      const [central] = agents;
+      const sentAt = new Map<string, number>();
+      let sending = true;
+      // A steady trickle of pings through every phase.
+      const trickle = (async () => {
+        while (sending) {
+          const [id] = await sendPings(central, "ship1", 1, PATIENT);
+          sentAt.set(id, Date.now());
+          await delay(100);
+        }
+      })();
+      const stops: string[] = [];
+      await delay(3000);
+      for (const name of ["central", "ship1"]) {
+        if (cluster.running.length === 1) break;
+        const index = await waitFor(() => cluster.serverOf(name), 30_000, `${name}'s server`);
+        if (cluster.running.length === 1) break;
+        await cluster.stopOne(index);
+        stops.push(`${name}@${index}`);
+        await cluster.routed(cluster.running.length);
+        await delay(4000);
+      }
+      // Keep going until two servers were stopped, whichever agents they carried.
+      while (cluster.running.length > 1) {
+        const index = cluster.running[0];
+        await cluster.stopOne(index);
+        stops.push(`other@${index}`);
+        await delay(4000);
+      }
+      await delay(3000);
+      sending = false;
+      await trickle;
+      const ids = [...sentAt.keys()];
+      const arrived = new Map<string, number>();
+      await waitFor(
+        async () => {
+          for (const id of await pongIds(central, "ship1")) {
+            if (!arrived.has(id)) arrived.set(id, Date.now());
+          }
+          return arrived.size >= ids.length;
+        },
+        120_000,
+        "every pong",
+      );
+      await delay(2000);
+      const landed = await pongIds(central, "ship1");
+      const c = compare(ids, landed);
+      const delays = ids.map((id) => (arrived.get(id) ?? 0) - sentAt.get(id)!);
+      figure("broker/cluster", {
+        stopped: stops,
+        sent: ids.length,
+        pongs: landed.length,
+        lost: c.lost.length,
+        twice: c.twice.length,
+        maxPongDelaySeconds: Math.max(...delays) / 1000,
+        reconnects: agents.map((a) => a.output.split("broker reconnect").length - 1),
+      });
+      assertEquals(c.lost, []);
+      assertEquals(c.twice, []);
+      assertEquals(stops.length, 2);
+    } finally {
+      await Promise.all(agents.map((a) => a.destroy()));
+      await cluster.stop();
+    }
+  },
+);
