@@ -22,14 +22,20 @@ async function sendAcl(central: Agent, node: string, acl: Acl): Promise<void> {
 }
 
 async function waitForText(path: string, pattern: RegExp, what: string): Promise<string> {
-  return await waitFor(
-    async () => {
-      const t = await readOr(path);
-      return pattern.test(t) ? t : "";
-    },
-    15_000,
-    what,
-  );
+  try {
+    return await waitFor(
+      async () => {
+        const t = await readOr(path);
+        return pattern.test(t) ? t : "";
+      },
+      20_000,
+      what,
+    );
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}; ${path} holds ${JSON.stringify(await readOr(path))}`,
+    );
+  }
 }
 
 Deno.test(
@@ -236,7 +242,7 @@ Deno.test(
         toNode: "ship1",
         method: "REQTailFile",
         methodArgs: [outside],
-        methodTimeout: 2,
+        methodTimeout: 10,
         directory: "cmd",
         fileName: "tail.txt",
       });
