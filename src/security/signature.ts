@@ -1,4 +1,5 @@
 import { canonicalJson } from "./canonical_json.ts";
+import { ed25519Sign, ed25519Verify } from "./ed25519.ts";
 import { fromBase64, type NodeKeys, toBase64 } from "./node_keys.ts";
 
 const encoder = new TextEncoder();
@@ -29,11 +30,7 @@ export async function signMessage<T extends object>(
 ): Promise<T & SignatureFields> {
   const { signature: _old, ...rest } = message as T & { signature?: string };
   const unsigned = { ...rest, signedAt: now };
-  const sig = await crypto.subtle.sign(
-    { name: "Ed25519" },
-    keys.privateKey,
-    encoder.encode(canonicalJson(unsigned)),
-  );
+  const sig = await ed25519Sign(keys.privateKey, encoder.encode(canonicalJson(unsigned)));
   return { ...unsigned, signature: toBase64(sig) } as T & SignatureFields;
 }
 
@@ -54,16 +51,8 @@ export async function verifyMessage(
   const { signature, ...rest } = raw;
   if (typeof signature !== "string") return false;
   try {
-    const key = await crypto.subtle.importKey(
-      "raw",
-      fromBase64(publicKey),
-      { name: "Ed25519" },
-      false,
-      ["verify"],
-    );
-    return await crypto.subtle.verify(
-      { name: "Ed25519" },
-      key,
+    return await ed25519Verify(
+      publicKey,
       fromBase64(signature),
       encoder.encode(canonicalJson(rest)),
     );
