@@ -23,9 +23,6 @@ export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set([
   "REQKeyList",
 ]);
 
-/** Methods whose signature is checked even without `-requireSignatures` (see #mustVerify). */
-const ALWAYS_VERIFIED: ReadonlySet<string> = new Set(["REQTrustedKeys", "REQAclUpdate"]);
-
 /** What {@linkcode Security.open} needs besides the database. */
 export interface SecurityOptions {
   /** Folder of the signing key and `acl.json` (the agent's CONFIG_FOLDER). */
@@ -112,7 +109,7 @@ export class Security {
     options: { authoredHere?: boolean } = {},
   ): Promise<string | undefined> {
     if (message.method === "REQHello" && this.#isCentral) await this.#collectKey(message, raw);
-    if (this.#config.requireSignatures || await this.#mustVerify(message)) {
+    if (await this.#mustVerify(message)) {
       const problem = await this.#verify(message, raw);
       if (problem) return problem;
     }
@@ -134,12 +131,15 @@ export class Security {
   }
 
   /**
-   * Without -requireSignatures, trust changes are still verified once central's key is known,
-   * so that switching enforcement on later starts from a set central really sent.
+   * With -requireSignatures every message is verified. Without it, a message is verified
+   * whenever this node trusts a key for its sender (itself, central once pinned, nodes central
+   * approved): such a sender can no longer be impersonated. Messages from senders with no
+   * trusted key pass unsigned, as before keys existed, and are held to the ACL. A trusted set
+   * is always verified: it decides whom the node will trust.
    */
   async #mustVerify(m: Message): Promise<boolean> {
-    if (!ALWAYS_VERIFIED.has(m.method)) return false;
-    return m.method === "REQTrustedKeys" || (await this.#trustedKey(m.fromNode)) !== undefined;
+    if (this.#config.requireSignatures || m.method === "REQTrustedKeys") return true;
+    return (await this.#trustedKey(m.fromNode)) !== undefined;
   }
 
   /** The key this node trusts for messages from `node`. */

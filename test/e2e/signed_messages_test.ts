@@ -230,3 +230,53 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "without -requireSignatures, a sender whose key is trusted cannot be impersonated",
+  opts,
+  async () => {
+    const broker = await Broker.start();
+    const hello = ["-startPubREQHello=1"];
+    const central = await Agent.start("central", { broker: broker.address, flags: hello });
+    const ship1 = await Agent.start("ship1", { broker: broker.address, flags: hello });
+    const nc = await connect({ servers: [broker.address] });
+    try {
+      const marker = join(ship1.dir, "marker.txt");
+      const forged = (id: string) => ({
+        id,
+        fromNode: "central",
+        toNode: "ship1",
+        method: "REQCliCommand",
+        methodArgs: ["bash", "-c", `echo ${id} >> ${marker}`],
+        replyMethodArgs: [],
+        directory: "",
+        fileName: "",
+        data: "",
+        ACKTimeout: 5,
+        retries: 0,
+        replyACKTimeout: 5,
+        replyRetries: 0,
+        methodTimeout: 5,
+        replyMethodTimeout: 5,
+        createdAt: Date.now(),
+        isReply: false,
+      });
+      // Before ship1 knows central's key, an unsigned message claiming to be central runs (the
+      // seed's zero-setup behaviour; broker auth is what protects such a fleet).
+      assertEquals((await ask(nc, "ship1.REQCliCommand.CommandACK", forged("before"))).ok, true);
+      await waitFor(async () => (await readOr(marker)) === "before\n", 10_000, "before");
+      await approve(central, ship1);
+      const ack = await ask(nc, "ship1.REQCliCommand.CommandACK", forged("after"));
+      assertEquals(ack.ok, false);
+      assertMatch(ack.error ?? "", /\(REQCliCommand\) from central is not signed/);
+      // Central's real messages still run.
+      await runEcho(central, "ship1", "real", "real.txt");
+      await waitFor(() => readOr(central.file("signed", "ship1", "real.txt")), 15_000, "real");
+      assertEquals(await readOr(marker), "before\n");
+    } finally {
+      await nc.close();
+      await Promise.all([central.destroy(), ship1.destroy()]);
+      await broker.stop();
+    }
+  },
+);
