@@ -407,13 +407,22 @@ export class Cluster {
 
   /** Index of the running server that a client named `name` is connected to, if any. */
   async serverOf(name: string): Promise<number | undefined> {
+    for (const [i, names] of Object.entries(await this.clients())) {
+      if (names.includes(name)) return Number(i);
+    }
+    return undefined;
+  }
+
+  /** The names of the clients of each running server, by server index. */
+  async clients(): Promise<Record<number, string[]>> {
+    const out: Record<number, string[]> = {};
     for (const [i, port] of this.#monitorPorts.entries()) {
       if (!this.#running.has(i)) continue;
       const res = await fetch(`http://127.0.0.1:${port}/connz?limit=1024`);
       const { connections } = await res.json() as { connections?: { name?: string }[] };
-      if (connections?.some((c) => c.name === name)) return i;
+      out[i] = (connections ?? []).map((c) => c.name ?? "");
     }
-    return undefined;
+    return out;
   }
 
   /** Indexes of the servers still running. */

@@ -80,6 +80,19 @@ Deno.test(
       })();
       // Stops the trickle if the test fails first; its own failure is reported by `await`.
       trickle.catch(() => sending = false);
+      // When each pong lands, watched all along (not only once sending stops).
+      const arrived = new Map<string, number>();
+      const watch = async () => {
+        for (const id of await pongIds(central, "ship1")) {
+          if (!arrived.has(id)) arrived.set(id, Date.now());
+        }
+      };
+      const watcher = (async () => {
+        while (sending) {
+          await watch();
+          await delay(100);
+        }
+      })();
       const stops: string[] = [];
       await delay(3000);
       // First the server central is on, then the one ship1 is on (or, if ship1 cannot be
@@ -88,7 +101,7 @@ Deno.test(
         let index = await waitFor(() => cluster.serverOf(name), 10_000).catch(() => undefined);
         if (index === undefined || cluster.running.length === 1) {
           index = cluster.running[0];
-          stops.push(`unlocated-${name}@${index}`);
+          stops.push(`unlocated-${name}@${index} ${JSON.stringify(await cluster.clients())}`);
         } else stops.push(`${name}@${index}`);
         await cluster.stopOne(index);
         await cluster.routed(cluster.running.length);
@@ -97,13 +110,11 @@ Deno.test(
       await delay(3000);
       sending = false;
       await trickle;
+      await watcher;
       const ids = [...sentAt.keys()];
-      const arrived = new Map<string, number>();
       await waitFor(
         async () => {
-          for (const id of await pongIds(central, "ship1")) {
-            if (!arrived.has(id)) arrived.set(id, Date.now());
-          }
+          await watch();
           return arrived.size >= ids.length;
         },
         120_000,
@@ -120,6 +131,7 @@ Deno.test(
         lost: c.lost.length,
         twice: c.twice.length,
         maxPongDelaySeconds: Math.max(...delays) / 1000,
+        medianPongDelaySeconds: [...delays].sort((a, b) => a - b)[delays.length >> 1] / 1000,
         reconnects: agents.map((a) => a.output.split("broker reconnect").length - 1),
       });
       assertEquals(c.lost, []);
