@@ -36,6 +36,7 @@ Deno.test(
       await delay(3000); // Room for a resend that would (wrongly) land a second time.
       const landed = await pongIds(central, "ship1");
       const c = compare(ids, landed);
+      const outOfOrder = landed.filter((id, i) => i > 0 && id < landed[i - 1]).length;
       figure("crash/ship1-down", {
         sent: N,
         accepted: ids.length,
@@ -43,12 +44,14 @@ Deno.test(
         pongs: landed.length,
         lost: c.lost.length,
         twice: c.twice.length,
+        outOfOrder,
         secondsToAllAfterRestart: (Date.now() - restarted) / 1000,
       });
       assertEquals(c.lost, []);
       assertEquals(c.twice, []);
       assertEquals(c.unexpected, []);
       assertEquals(landed.length, N);
+      assertEquals(outOfOrder, 0, "re-sent oldest first and delivered in that order");
       assertEquals(await errorLines(central, "central", "max retries"), []);
     } finally {
       await fleet.stop();
