@@ -180,20 +180,24 @@ export class Node implements NodeServices {
           errorText(err),
       );
     });
-    let node: Node | undefined;
+    // Security sends trusted-key updates through the node, which needs security to exist.
+    const started: { node?: Node } = {};
     let security: Security;
     try {
       security = await Security.open(kv, config, {
         configFolder: options.configFolder ?? config.databaseFolder,
         send: (input) =>
-          node ? node.submit(node.stamp(input)) : Promise.reject(new Error("node not started")),
+          started.node
+            ? started.node.submit(started.node.stamp(input))
+            : Promise.reject(new Error("node not started")),
         log: options.log ?? ((line) => console.error(line)),
       });
     } catch (err) {
       kv.close();
       throw new Error(`Cannot load the node's signing key and ACL: ${errorText(err)}`);
     }
-    node = new Node(config, kv, audit, options, security);
+    const node = new Node(config, kv, audit, options, security);
+    started.node = node;
     await node.#boot();
     return node;
   }
