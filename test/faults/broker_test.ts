@@ -98,7 +98,11 @@ Deno.test(
       // First the server central is on, then the one ship1 is on (or, if ship1 cannot be
       // located in time, any other), leaving one server running.
       for (const name of ["central", "ship1"]) {
-        let index = await waitFor(() => cluster.serverOf(name), 10_000).catch(() => undefined);
+        // Wrapped: server 0 is a valid answer, and waitFor waits for a truthy one.
+        let index = await waitFor(async () => {
+          const i = await cluster.serverOf(name);
+          return i === undefined ? undefined : { i };
+        }, 10_000).then((found) => found.i, () => undefined);
         if (index === undefined || cluster.running.length === 1) {
           index = cluster.running[0];
           stops.push(`unlocated-${name}@${index} ${JSON.stringify(await cluster.clients())}`);
