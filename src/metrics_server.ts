@@ -4,14 +4,10 @@
  * @module
  */
 import type { Registry } from "npm:prom-client@15.1.3";
+import { bindHttpServer, type BoundHttpServer } from "./input/bound_http_server.ts";
 
 /** A bound `/metrics` listener, served until the signal given to `run` aborts. */
-export interface MetricsServer {
-  /** The address actually bound (useful with port 0). */
-  readonly addr: Deno.NetAddr;
-  /** Serves scrapes until `signal` aborts, then closes the listener. */
-  run(signal: AbortSignal): Promise<void>;
-}
+export type MetricsServer = BoundHttpServer;
 
 /**
  * Binds `hostAndPort` (`host:port`, an empty host meaning 127.0.0.1) and serves `registry` in
@@ -33,34 +29,14 @@ export interface MetricsServer {
  * ```
  */
 export function serveMetrics(registry: Registry, hostAndPort: string): MetricsServer {
-  const at = hostAndPort.lastIndexOf(":");
-  const hostname = hostAndPort.slice(0, at) || "127.0.0.1";
-  const port = Number(hostAndPort.slice(at + 1));
-  const controller = new AbortController();
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve(
-      { hostname, port, signal: controller.signal, onListen: () => {} },
-      (req) => {
-        const path = new URL(req.url).pathname;
-        if (path !== "/metrics") return new Response("only /metrics here\n", { status: 404 });
-        if (req.method !== "GET" && req.method !== "HEAD") {
-          return new Response("use GET\n", { status: 405 });
-        }
-        return scrape(registry);
-      },
-    );
-  } catch (err) {
-    throw new Error(`Cannot open -promHostAndPort ${hostAndPort}: ${(err as Error).message}`);
-  }
-  return {
-    addr: server.addr,
-    async run(signal: AbortSignal): Promise<void> {
-      if (signal.aborted) controller.abort();
-      else signal.addEventListener("abort", () => controller.abort(), { once: true });
-      await server.finished;
-    },
-  };
+  return bindHttpServer("-promHostAndPort", hostAndPort, (req) => {
+    const path = new URL(req.url).pathname;
+    if (path !== "/metrics") return new Response("only /metrics here\n", { status: 404 });
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return new Response("use GET\n", { status: 405 });
+    }
+    return scrape(registry);
+  });
 }
 
 async function scrape(registry: Registry): Promise<Response> {

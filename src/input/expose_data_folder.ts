@@ -5,14 +5,10 @@
  * @module
  */
 import { relative, resolve, sep } from "node:path";
+import { bindHttpServer, type BoundHttpServer } from "./bound_http_server.ts";
 
 /** A bound data-folder server, served until the signal given to `run` aborts. */
-export interface DataFolderServer {
-  /** The address actually bound (useful with port 0). */
-  readonly addr: Deno.NetAddr;
-  /** Serves requests until `signal` aborts, then closes the listener. */
-  run(signal: AbortSignal): Promise<void>;
-}
+export type DataFolderServer = BoundHttpServer;
 
 /**
  * Binds `hostAndPort` (`host:port`, an empty host meaning 127.0.0.1) and serves `folder`
@@ -36,32 +32,12 @@ export interface DataFolderServer {
  * ```
  */
 export function serveDataFolder(folder: string, hostAndPort: string): DataFolderServer {
-  const at = hostAndPort.lastIndexOf(":");
-  const hostname = hostAndPort.slice(0, at) || "127.0.0.1";
-  const port = Number(hostAndPort.slice(at + 1));
-  const controller = new AbortController();
   let root: Promise<string> | undefined;
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve(
-      { hostname, port, signal: controller.signal, onListen: () => {} },
-      (req) => {
-        // Resolved once, lazily: the folder may be a symlink itself.
-        root ??= Deno.realPath(folder);
-        return handle(req, root);
-      },
-    );
-  } catch (err) {
-    throw new Error(`Cannot open -exposeDataFolder ${hostAndPort}: ${(err as Error).message}`);
-  }
-  return {
-    addr: server.addr,
-    async run(signal: AbortSignal): Promise<void> {
-      if (signal.aborted) controller.abort();
-      else signal.addEventListener("abort", () => controller.abort(), { once: true });
-      await server.finished;
-    },
-  };
+  return bindHttpServer("-exposeDataFolder", hostAndPort, (req) => {
+    // Resolved once, lazily: the folder may be a symlink itself.
+    root ??= Deno.realPath(folder);
+    return handle(req, root);
+  });
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };

@@ -4,16 +4,12 @@
  * @module
  */
 import { join } from "node:path";
+import { bindHttpServer, splitHostPort } from "./bound_http_server.ts";
 import type { Node } from "../node/node.ts";
 import { isClientEnvelope } from "./client_protocol.ts";
 import { clientSessionResponse } from "./client_session.ts";
 import { intakeValue, parseInput, rejectInput } from "./intake.ts";
 import { type ConnectionLimits, serveConnection } from "./serve_connection.ts";
-
-function hostPort(value: string): { hostname: string; port: number } {
-  const at = value.lastIndexOf(":");
-  return { hostname: value.slice(0, at) || "127.0.0.1", port: Number(value.slice(at + 1)) };
-}
 
 async function acceptLoop(
   node: Node,
@@ -66,7 +62,7 @@ export async function startInputs(node: Node): Promise<void> {
   if (c.tcpListener) {
     let tcp: Deno.Listener;
     try {
-      tcp = Deno.listen({ transport: "tcp", ...hostPort(c.tcpListener) });
+      tcp = Deno.listen({ transport: "tcp", ...splitHostPort(c.tcpListener) });
     } catch (err) {
       throw new Error(`Cannot open -tcpListener ${c.tcpListener}: ${(err as Error).message}`);
     }
@@ -77,43 +73,28 @@ export async function startInputs(node: Node): Promise<void> {
     );
   }
   if (c.httpListener) {
-    const { hostname, port } = hostPort(c.httpListener);
-    const controller = new AbortController();
-    let server: Deno.HttpServer;
-    try {
-      server = Deno.serve({
-        hostname,
-        port,
-        signal: controller.signal,
-        onListen: () => {},
-      }, async (req) => {
-        if (req.method === "GET") {
-          return Response.json({ node: c.nodeName, inflight: node.inflightCount });
-        }
-        if (req.method !== "POST") {
-          return new Response("use POST with a JSON body\n", { status: 405 });
-        }
-        const body = new Uint8Array(await req.arrayBuffer());
-        if (body.length > c.maxMessageSize * 2) {
-          return Response.json([{ status: "rejected", error: "body too large" }], { status: 413 });
-        }
-        const parsed = parseInput(body);
-        if ("value" in parsed && isClientEnvelope(parsed.value)) {
-          // The client protocol: NDJSON lines streamed back while the session runs.
-          return clientSessionResponse(node, parsed.value, "http");
-        }
-        const answers = "error" in parsed
-          ? [rejectInput(node, "http", parsed.error)]
-          : (await intakeValue(node, parsed.value, "http")).answers;
-        const ok = answers.some((a) => a.status === "accepted");
-        return Response.json(answers, { status: ok ? 200 : 400 });
-      });
-    } catch (err) {
-      throw new Error(`Cannot open -httpListener ${c.httpListener}: ${(err as Error).message}`);
-    }
-    node.supervisor.start("listener", `http:${c.httpListener}`, async (signal) => {
-      signal.addEventListener("abort", () => controller.abort(), { once: true });
-      await server.finished;
+    const server = bindHttpServer("-httpListener", c.httpListener, async (req) => {
+      if (req.method === "GET") {
+        return Response.json({ node: c.nodeName, inflight: node.inflightCount });
+      }
+      if (req.method !== "POST") {
+        return new Response("use POST with a JSON body\n", { status: 405 });
+      }
+      const body = new Uint8Array(await req.arrayBuffer());
+      if (body.length > c.maxMessageSize * 2) {
+        return Response.json([{ status: "rejected", error: "body too large" }], { status: 413 });
+      }
+      const parsed = parseInput(body);
+      if ("value" in parsed && isClientEnvelope(parsed.value)) {
+        // The client protocol: NDJSON lines streamed back while the session runs.
+        return clientSessionResponse(node, parsed.value, "http");
+      }
+      const answers = "error" in parsed
+        ? [rejectInput(node, "http", parsed.error)]
+        : (await intakeValue(node, parsed.value, "http")).answers;
+      const ok = answers.some((a) => a.status === "accepted");
+      return Response.json(answers, { status: ok ? 200 : 400 });
     });
+    node.supervisor.start("listener", `http:${c.httpListener}`, (signal) => server.run(signal));
   }
 }
