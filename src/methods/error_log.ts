@@ -4,6 +4,7 @@ import type { MethodDefinition } from "./types.ts";
 export const errorLog: MethodDefinition = {
   name: "REQErrorLog",
   event: "EventACK",
+  runBeforeAck: true,
   flag: "startSubREQErrorLog",
   description: "append an error from a node to central's error log (not for users)",
   async handler({ node, message }) {

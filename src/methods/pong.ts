@@ -5,6 +5,7 @@ export const pong: MethodDefinition = {
   name: "REQPong",
   event: "EventACK",
   replyTarget: true,
+  runBeforeAck: true,
   flag: "startSubREQPong",
   description: "append a ping's answer to directory/<node>/fileName (default ping/<node>/pong.log)",
   async handler({ node, message }) {

@@ -7,6 +7,7 @@ export const toConsole: MethodDefinition = {
   name: "REQToConsole",
   event: "EventACK",
   replyTarget: true,
+  runBeforeAck: true,
   flag: "startSubREQToConsole",
   description: "print the reply on the agent's standard output",
   handler({ node, message }) {

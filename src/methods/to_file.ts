@@ -7,6 +7,7 @@ export const toFile: MethodDefinition = {
   name: "REQToFile",
   event: "EventACK",
   replyTarget: true,
+  runBeforeAck: true,
   flag: "startSubREQToFile",
   description: "write the reply to directory/<node>/fileName, replacing its content",
   async handler({ node, message }) {

@@ -6,6 +6,7 @@ export const toFileAppend: MethodDefinition = {
   name: "REQToFileAppend",
   event: "EventACK",
   replyTarget: true,
+  runBeforeAck: true,
   flag: "startSubREQToFileAppend",
   description: "append the reply to directory/<node>/fileName",
   async handler({ node, message }) {

@@ -50,6 +50,13 @@ export interface MethodDefinition {
   readonly defaultReplyMethod?: string;
   /** True when the method can be a message's `replyMethod`. */
   readonly replyTarget?: boolean;
+  /**
+   * True for methods that only store or show a result on this node (reply files, error log):
+   * they run before the ACK, so a crash can never lose an ACKed result. A crash after the
+   * store but before its record may store it twice; for the files these methods write that
+   * is the lesser harm, while commands keep strict at-most-once (recorded, ACKed, then run).
+   */
+  readonly runBeforeAck?: boolean;
   /** The `--startSubREQ…` flag that starts its subscriber. */
   readonly flag: FlagName;
   /** One line for `--help` and documentation. */

@@ -54,7 +54,10 @@ class FakeBroker {
       },
       release: (id) => this.#claimed.delete(id),
       takeOn: () => Promise.resolve(),
-      execute: (m) => this.executed.push(m),
+      execute: (m) => {
+        this.executed.push(m);
+        return Promise.resolve();
+      },
       refused: (reason) => this.refusals.push(reason),
       received: () => {},
       duplicate: () => {},

@@ -447,39 +447,49 @@ export class Node implements NodeServices {
     }).id;
   }
 
-  #execute(m: Message, def: MethodDefinition): void {
+  #execute(m: Message, def: MethodDefinition): Promise<void> {
+    const ended = Promise.withResolvers<void>();
     this.supervisor.start("method", `${def.name} ${m.id}`, async (stop) => {
-      const deadline = methodDeadline(stop, m.methodTimeout * 1000);
-      const signal = deadline.signal;
-      let seq = 0;
-      const emit = async (data: string) => {
-        await this.#reply(m, def, { ok: true, data }, { seq: seq++ });
-      };
-      let result: ReplyResult;
       try {
-        const out = await def.handler({ node: this, message: m, signal, emit });
-        result = { ok: true, data: out.data };
-      } catch (err) {
-        const cause = (err as Error)?.cause as { stdout?: string } | undefined;
-        result = { ok: false, data: cause?.stdout ?? "", error: errorText(err) };
+        await this.#run(m, def, stop);
       } finally {
-        deadline.clear();
+        ended.resolve();
       }
-      this.metrics.executed.inc({
-        method: m.method,
-        peer: m.fromNode,
-        outcome: result.ok ? "ok" : "error",
-      });
-      if (m.isReply && m.previousMessage?.createdAt) {
-        this.metrics.endToEndLatency.observe(
-          { method: m.previousMessage.method },
-          (Date.now() - m.previousMessage.createdAt) / 1000,
-        );
-      }
-      if (m.isReply) { for (const l of this.#replyListeners) l(m); }
-      await this.#reply(m, def, result, seq > 0 ? { seq, final: true } : {});
-      await this.#dedup.record(m, "done");
     }, { method: def.name });
+    return ended.promise;
+  }
+
+  async #run(m: Message, def: MethodDefinition, stop: AbortSignal): Promise<void> {
+    const deadline = methodDeadline(stop, m.methodTimeout * 1000);
+    const signal = deadline.signal;
+    let seq = 0;
+    const emit = async (data: string) => {
+      await this.#reply(m, def, { ok: true, data }, { seq: seq++ });
+    };
+    let result: ReplyResult;
+    try {
+      const out = await def.handler({ node: this, message: m, signal, emit });
+      result = { ok: true, data: out.data };
+    } catch (err) {
+      const cause = (err as Error)?.cause as { stdout?: string } | undefined;
+      result = { ok: false, data: cause?.stdout ?? "", error: errorText(err) };
+    } finally {
+      deadline.clear();
+    }
+    this.metrics.executed.inc({
+      method: m.method,
+      peer: m.fromNode,
+      outcome: result.ok ? "ok" : "error",
+    });
+    if (m.isReply && m.previousMessage?.createdAt) {
+      this.metrics.endToEndLatency.observe(
+        { method: m.previousMessage.method },
+        (Date.now() - m.previousMessage.createdAt) / 1000,
+      );
+    }
+    if (m.isReply) { for (const l of this.#replyListeners) l(m); }
+    await this.#reply(m, def, result, seq > 0 ? { seq, final: true } : {});
+    await this.#dedup.record(m, "done");
   }
 
   #replyShell(m: Message, def: MethodDefinition | undefined): Message {

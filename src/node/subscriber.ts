@@ -21,8 +21,8 @@ export interface SubscriberDeps {
   release(id: string): void;
   /** Persists that `message` was taken on; resolves once durable. */
   takeOn(message: Message): Promise<void>;
-  /** Runs an accepted message (not awaited by the subscriber). */
-  execute(message: Message, definition: MethodDefinition): void;
+  /** Runs an accepted message; resolves when the run has ended and is recorded. */
+  execute(message: Message, definition: MethodDefinition): Promise<void>;
   /** Reports a message that could not be taken on. */
   refused(reason: string, message?: Message): void;
   received(message: Message): void;
@@ -88,7 +88,10 @@ export class Subscriber {
         const done = Promise.withResolvers<void>();
         this.#lastArrived = done.promise;
         const chunk = msg.headers?.get(CHUNK_HEADER);
-        (chunk ? this.#handleChunk(msg, chunk, turn) : this.#handle(msg, msg.data, turn))
+        const taken = () => done.resolve();
+        (chunk
+          ? this.#handleChunk(msg, chunk, turn, taken)
+          : this.#handle(msg, msg.data, turn, taken))
           .catch((e) => this.#deps.refused(`subscriber error: ${e}`))
           .finally(() => done.resolve());
       },
@@ -106,7 +109,12 @@ export class Subscriber {
   }
 
   /** Keeps one chunk; the chunk that completes a message has it handled as a whole. */
-  async #handleChunk(msg: Msg, header: string, turn: Promise<void>): Promise<void> {
+  async #handleChunk(
+    msg: Msg,
+    header: string,
+    turn: Promise<void>,
+    taken: () => void,
+  ): Promise<void> {
     const info = parseChunkHeader(header);
     if (typeof info === "string") {
       this.#answer(msg, { id: "", ok: false, error: info });
@@ -129,7 +137,7 @@ export class Subscriber {
         this.#answer(msg, { id: info.id, ok: true });
         return;
       case "complete":
-        return await this.#handle(msg, outcome.payload, turn);
+        return await this.#handle(msg, outcome.payload, turn, taken);
       case "gap":
         this.#answer(msg, {
           id: info.id,
@@ -154,7 +162,16 @@ export class Subscriber {
     }
   }
 
-  async #handle(msg: Msg, data: Uint8Array, turn: Promise<void>): Promise<void> {
+  /**
+   * Checks, claims and takes on one message. `taken` lets the next arrival be taken on: it is
+   * called once this message's run has started, so a slow store does not hold up the next.
+   */
+  async #handle(
+    msg: Msg,
+    data: Uint8Array,
+    turn: Promise<void>,
+    taken: () => void,
+  ): Promise<void> {
     const parsed = this.#parse(data);
     if (typeof parsed === "string") {
       this.#answer(msg, { id: "", ok: false, error: parsed });
@@ -174,6 +191,14 @@ export class Subscriber {
       this.#answer(msg, { id: m.id, ok: true, duplicate: true });
       return;
     }
+    if (this.definition.runBeforeAck) {
+      await turn;
+      const ran = this.#deps.execute(m, this.definition);
+      taken();
+      await ran;
+      this.#answer(msg, { id: m.id, ok: true });
+      return;
+    }
     // Recorded before the ACK: a resend after a lost ACK, or after our restart, is a duplicate.
     try {
       await this.#deps.takeOn(m);
@@ -185,7 +210,7 @@ export class Subscriber {
     }
     await turn;
     this.#answer(msg, { id: m.id, ok: true });
-    this.#deps.execute(m, this.definition);
+    this.#deps.execute(m, this.definition).catch(() => {});
   }
 
   #parse(data: Uint8Array): { message: Message; raw: Record<string, unknown> } | string {
