@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { connect, type NatsConnection, nkeyAuthenticator } from "npm:@nats-io/transport-node@3.4.0";
 
 /** How to reach the broker. */
@@ -67,10 +68,46 @@ export async function connectBroker(options: BrokerOptions): Promise<NatsConnect
     // answered or not (4% of the CPU in a ping burst). Our errors only use the message.
     noAsyncTraces: true,
   });
+  coalesceWrites(nc);
   if (options.onStatus) {
     (async () => {
       for await (const s of nc.status()) options.onStatus!({ type: s.type, data: s });
     })();
   }
   return nc;
+}
+
+/** The parts of nats.js's protocol handler that {@linkcode coalesceWrites} uses. */
+interface ProtocolInternals {
+  flushPending(): void;
+  outbound?: { size(): number };
+  pendingLimit?: number;
+}
+
+/**
+ * Makes the client write what a whole task queued in one socket write. nats.js flushes its
+ * outbound buffer in a microtask after the first command of a batch, so commands issued from
+ * separate promise continuations (each ACK after its turn, each request after its signature)
+ * cost one `socket.write` each through Deno's `node:net` layer: 16% of the main thread's time
+ * in a 5000-ping burst. The flush now runs once the current task and its microtasks are done
+ * (`setImmediate`), and at once when the buffer reaches the client's own inline-flush limit.
+ * Order and content of the bytes are unchanged. Without the internals (another client
+ * version) nothing changes.
+ */
+export function coalesceWrites(nc: NatsConnection): void {
+  const protocol = (nc as unknown as { protocol?: ProtocolInternals }).protocol;
+  if (!protocol || typeof protocol.flushPending !== "function") return;
+  const flushNow = protocol.flushPending.bind(protocol);
+  const limit = protocol.pendingLimit ?? 32 * 1024;
+  let scheduled = false;
+  const flushLater = () => {
+    scheduled = false;
+    flushNow();
+  };
+  protocol.flushPending = () => {
+    if ((protocol.outbound?.size() ?? limit) >= limit) return flushNow();
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flushLater);
+  };
 }
