@@ -1,6 +1,7 @@
 /**
  * The append-only audit log: one JSON line per message a publisher handles, with everything
- * needed to recreate it.
+ * needed to recreate it. A message that was delivered has two lines: "published" with the whole
+ * message, and "delivered" with only its id (`"message":{"id":…}`), which refers to the first.
  *
  * @module
  */
@@ -42,6 +43,18 @@ export class AuditLog {
   record(event: AuditEvent, subject: string, message: Message, detail?: string): void {
     this.#lines.push(
       JSON.stringify({ time: new Date().toISOString(), event, subject, detail, message }),
+    );
+    this.#flushing ??= this.#flush();
+  }
+
+  /**
+   * Queues the outcome line of a message whose "published" line already holds it whole: only
+   * its id is written. Serialising every message a second time on delivery was a third of the
+   * audit's cost (1.5–2.5% of the CPU of a ping burst, on both nodes).
+   */
+  outcome(event: AuditEvent, subject: string, id: string, detail?: string): void {
+    this.#lines.push(
+      JSON.stringify({ time: new Date().toISOString(), event, subject, detail, message: { id } }),
     );
     this.#flushing ??= this.#flush();
   }

@@ -90,6 +90,8 @@ export class Node implements NodeServices {
   #replyListeners = new Set<ReplyListener>();
   #stopped = false;
   #ready = Promise.withResolvers<void>();
+  /** Ids of stores being finished after a restart interrupted them. */
+  #recovering = new Set<string>();
   #listening: Promise<void>[] = [];
 
   private constructor(
@@ -251,6 +253,14 @@ export class Node implements NodeServices {
     }
     for await (const record of this.#dedup.interrupted()) {
       const def = methodNamed(record.message.method);
+      if (def?.runBeforeAck && record.dataKept) {
+        // A store interrupted by the restart is finished now; an append that already reached
+        // its file is not repeated (see writeReplyFile).
+        this.#recovering.add(record.message.id);
+        await this.#execute(record.message, def);
+        this.#recovering.delete(record.message.id);
+        continue;
+      }
       if (def) {
         await this.#reply(record.message, def, {
           ok: false,
@@ -381,7 +391,8 @@ export class Node implements NodeServices {
       if (outcome.ackMs > 0) {
         this.metrics.ackLatency.observe({ method: m.method }, outcome.ackMs / 1000);
       }
-      this.#audit.record("delivered", subject, m, outcome.duplicate ? "duplicate" : undefined);
+      // Delivered means sent: its "published" line carries the whole message.
+      this.#audit.outcome("delivered", subject, m.id, outcome.duplicate ? "duplicate" : undefined);
     } else {
       this.metrics.failed.inc({ ...labels, reason: outcome.reason });
       this.#audit.record(
@@ -573,9 +584,27 @@ export class Node implements NodeServices {
       node: message.fromNode,
       fileName: message.fileName || `${message.previousMessage?.method ?? message.method}.result`,
     });
-    return this.#replyFiles.write(path, content, mode).then(() => path, (err) => {
+    const written = this.#recovering.has(message.id) && mode === "append"
+      ? this.#appendUnlessPresent(path, content)
+      : this.#replyFiles.write(path, content, mode);
+    return written.then(() => path, (err) => {
       throw new MethodError(`Cannot write reply file "${path}": ${errorText(err)}`);
     });
+  }
+
+  /**
+   * The append of a store interrupted by a restart: it may or may not have reached the file
+   * before the process died, so it is made only when the file does not hold it already.
+   */
+  async #appendUnlessPresent(path: string, content: string): Promise<void> {
+    let existing = "";
+    try {
+      existing = await Deno.readTextFile(path);
+    } catch {
+      // No file yet: the append did not happen.
+    }
+    if (content !== "" && existing.includes(content)) return;
+    await this.#replyFiles.write(path, content, "append");
   }
 
   /** Prints a line on this node's output. */

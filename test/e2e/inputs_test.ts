@@ -87,7 +87,7 @@ Deno.test(
 );
 
 Deno.test(
-  "the audit log has a line with the whole message for each publish and outcome",
+  "the audit log has the whole message on its published line, and the outcome by id",
   opts,
   async () => {
     const fleet = await Fleet.start(["central", "ship1"]);
@@ -110,6 +110,8 @@ Deno.test(
       assertEquals(mine[0].subject, "ship1.REQCliCommand.CommandACK");
       assertEquals(mine[0].message.methodArgs, ["echo", "audited"]);
       assertEquals(mine[0].message.fromNode, "central");
+      // The outcome refers to the published line by id instead of repeating the message.
+      assertEquals(mine[1].message, { id: a.id });
     } finally {
       await fleet.stop();
     }
