@@ -192,6 +192,15 @@ export class Subscriber {
       return;
     }
     if (this.definition.runBeforeAck) {
+      // Write-ahead: recorded (with its data) before it is stored, so a restart in between
+      // finishes the store instead of losing or repeating it.
+      try {
+        await this.#deps.takeOn(m);
+      } catch (err) {
+        this.#deps.release(m.id);
+        this.#deps.refused(`cannot record message ${m.id}: ${(err as Error).message}`, m);
+        return;
+      }
       await turn;
       const ran = this.#deps.execute(m, this.definition);
       taken();
