@@ -11,7 +11,7 @@ import { checkAcl, COMMAND_METHODS } from "./acl.ts";
 import { AclStore } from "./acl_store.ts";
 import { KeyRegistry, type TrustedSet } from "./key_registry.ts";
 import { loadOrCreateNodeKeys, type NodeKeys } from "./node_keys.ts";
-import { signMessage, verifyMessage } from "./signature.ts";
+import { signedJson, verifyMessage } from "./signature.ts";
 import { TrustedKeys, trustedSetSchema } from "./trusted_keys.ts";
 
 /** Methods only central may call, whatever the ACL says: they change who is trusted. */
@@ -94,7 +94,7 @@ export class Security {
 
   /** The bytes to publish for `message`: its JSON, signed now (each send is signed anew). */
   async seal(message: Message): Promise<Uint8Array> {
-    return encoder.encode(JSON.stringify(await signMessage(message, this.keys)));
+    return encoder.encode(await signedJson(message, this.keys));
   }
 
   /**

@@ -1,7 +1,7 @@
 import { assertEquals } from "../../test/assert.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { loadOrCreateNodeKeys, PRIVATE_KEY_FILE } from "./node_keys.ts";
-import { signMessage, verifyMessage } from "./signature.ts";
+import { signedJson, signMessage, verifyMessage } from "./signature.ts";
 
 Deno.test("canonicalJson() sorts keys at every level and drops undefined", () => {
   assertEquals(
@@ -45,6 +45,20 @@ Deno.test("verifyMessage() accepts a signed message and refuses any change to it
     // Key order on the wire does not matter.
     const reordered = Object.fromEntries(Object.entries(raw).reverse());
     assertEquals(await verifyMessage(reordered, keys.publicKey), true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("signedJson() is signMessage's message as JSON text, signature included", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const keys = await loadOrCreateNodeKeys(dir);
+    const message = { id: "1", methodArgs: ["echo", "hi"], toNode: "s", signature: "old", d: '"' };
+    const text = await signedJson(message, keys, 7);
+    const raw = JSON.parse(text);
+    assertEquals(raw, JSON.parse(JSON.stringify(await signMessage(message, keys, 7))));
+    assertEquals(await verifyMessage(raw, keys.publicKey), true);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
