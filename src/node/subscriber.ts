@@ -191,24 +191,9 @@ export class Subscriber {
       this.#answer(msg, { id: m.id, ok: true, duplicate: true });
       return;
     }
-    if (this.definition.runBeforeAck) {
-      // Write-ahead: recorded (with its data) before it is stored, so a restart in between
-      // finishes the store instead of losing or repeating it.
-      try {
-        await this.#deps.takeOn(m);
-      } catch (err) {
-        this.#deps.release(m.id);
-        this.#deps.refused(`cannot record message ${m.id}: ${(err as Error).message}`, m);
-        return;
-      }
-      await turn;
-      const ran = this.#deps.execute(m, this.definition);
-      taken();
-      await ran;
-      this.#answer(msg, { id: m.id, ok: true });
-      return;
-    }
     // Recorded before the ACK: a resend after a lost ACK, or after our restart, is a duplicate.
+    // For a store (runBeforeAck) the record is also its write-ahead entry: a restart between
+    // record and store finishes the store instead of losing or repeating it.
     try {
       await this.#deps.takeOn(m);
     } catch (err) {
@@ -218,6 +203,13 @@ export class Subscriber {
       return;
     }
     await turn;
+    if (this.definition.runBeforeAck) {
+      const ran = this.#deps.execute(m, this.definition);
+      taken();
+      await ran;
+      this.#answer(msg, { id: m.id, ok: true });
+      return;
+    }
     this.#answer(msg, { id: m.id, ok: true });
     this.#deps.execute(m, this.definition).catch(() => {});
   }
