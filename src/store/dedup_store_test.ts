@@ -2,26 +2,9 @@ import { assertEquals } from "../../test/assert.ts";
 import type { Message } from "../message/schema.ts";
 import { DedupStore } from "./dedup_store.ts";
 import { KvBatcher } from "./kv_batcher.ts";
+import { testMessage } from "../../test/message_fixture.ts";
 
-const message = (id: string): Message => ({
-  id,
-  toNode: "ship1",
-  fromNode: "central",
-  method: "REQPing",
-  methodArgs: [],
-  replyMethodArgs: [],
-  ACKTimeout: 1,
-  retries: 1,
-  replyACKTimeout: 1,
-  replyRetries: 1,
-  methodTimeout: 1,
-  replyMethodTimeout: 1,
-  directory: "",
-  fileName: "",
-  data: "big data is not kept",
-  createdAt: 0,
-  isReply: false,
-});
+const message = (id: string): Message => testMessage({ id, data: "big data is not kept" });
 
 Deno.test("DedupStore.claim() is true once per id, also for concurrent callers", async () => {
   const kv = await Deno.openKv(":memory:");

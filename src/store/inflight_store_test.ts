@@ -3,29 +3,17 @@ import { createIdGenerator } from "../message/id.ts";
 import type { Message } from "../message/schema.ts";
 import { InflightStore } from "./inflight_store.ts";
 import { KvBatcher } from "./kv_batcher.ts";
+import { testMessage } from "../../test/message_fixture.ts";
 
 const nextId = createIdGenerator();
-function message(data = ""): Message {
-  return {
+const message = (data = ""): Message =>
+  testMessage({
     id: nextId(),
-    toNode: "ship1",
-    fromNode: "central",
     method: "REQCliCommand",
     methodArgs: ["echo"],
-    replyMethodArgs: [],
-    ACKTimeout: 1,
-    retries: 1,
-    replyACKTimeout: 1,
-    replyRetries: 1,
-    methodTimeout: 1,
-    replyMethodTimeout: 1,
-    directory: "",
-    fileName: "",
     data,
     createdAt: Date.now(),
-    isReply: false,
-  };
-}
+  });
 
 Deno.test("InflightStore lists what was put, oldest first, big messages in parts", async () => {
   const kv = await Deno.openKv(":memory:");
