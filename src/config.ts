@@ -38,8 +38,9 @@ export const FLAGS = {
   certFile: str("", "PEM client certificate for mutual TLS with the broker (with -rootCAPath)"),
   keyFile: str("", "PEM private key of -certFile"),
   requireSignatures: bool(
-    false,
-    "refuse messages not signed by a key this node trusts (see SECURITY.md)",
+    true,
+    "refuse messages not signed by a key this node trusts; =false only for a lab fleet " +
+      "(see SECURITY.md)",
   ),
   centralPublicKey: str("", "central's Ed25519 public key (base64); empty = trust on first use"),
   replayWindow: int(300, "seconds a signed message is valid after signing (replay protection)"),

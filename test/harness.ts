@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENT_ENTRY, agentDenoFlags, sandboxInputFor } from "../src/permissions.ts";
+import { provision } from "./pki.ts";
 
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
@@ -147,6 +148,11 @@ export interface AgentOptions {
   centralNodeName?: string;
   /** Run with the narrow Deno permissions derived from its config and ACL, as `deno task agent`. */
   sandbox?: boolean;
+  /**
+   * Give the agent the test fleet's keys (see test/pki.ts) so that signed messages flow without
+   * an approval step (default true). Tests of key approval itself turn it off.
+   */
+  provision?: boolean;
 }
 
 /** An agent process started with the agent's real Deno flags, in its own folder. */
@@ -158,6 +164,7 @@ export class Agent {
   output = "";
   #child: Deno.ChildProcess | undefined;
   #exit: Promise<Deno.CommandStatus> | undefined;
+  #trustFlags: string[] = [];
 
   private constructor(name: string, dir: string, options: AgentOptions) {
     this.name = name;
@@ -204,6 +211,7 @@ export class Agent {
       `-subscribersDataFolder=${this.dataFolder}`,
       "-natsConnectRetryInterval=1",
       "-startPubREQHello=0",
+      ...this.#trustFlags,
       ...(this.options.flags ?? []),
     ];
   }
@@ -211,6 +219,13 @@ export class Agent {
   /** Starts (again) the agent process, keeping its folders. */
   async restart(): Promise<void> {
     await Deno.remove(this.socket).catch(() => {});
+    if (this.options.provision ?? true) {
+      this.#trustFlags = await provision(
+        this.name,
+        join(this.dir, "etc"),
+        this.options.centralNodeName ?? "central",
+      );
+    }
     this.#child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",

@@ -4,12 +4,14 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { Config } from "../config.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import { substituteData } from "../methods/substitute_data.ts";
 import { checkAcl, COMMAND_METHODS } from "./acl.ts";
+import { APPROVED_KEYS_FOLDER, ApprovedKeysFolder } from "./approved_keys.ts";
 import { AclStore } from "./acl_store.ts";
-import { KeyRegistry, type TrustedSet } from "./key_registry.ts";
+import { type KeyRecord, KeyRegistry, type TrustedSet } from "./key_registry.ts";
 import { loadOrCreateNodeKeys, type NodeKeys } from "./node_keys.ts";
 import { signedJson, verifyMessage } from "./signature.ts";
 import { TrustedKeys, trustedSetSchema } from "./trusted_keys.ts";
@@ -52,6 +54,9 @@ export class Security {
   readonly trusted: TrustedKeys;
   /** Central's registry of node keys; only on the central node. */
   readonly registry: KeyRegistry | undefined;
+  /** Central's pre-seeded approvals (`<CONFIG_FOLDER>/approved_keys/<node>.pub`). */
+  readonly #preApproved: ApprovedKeysFolder | undefined;
+  #distribution: ReturnType<typeof setTimeout> | undefined;
   #config: Readonly<Config>;
   #options: SecurityOptions;
 
@@ -66,6 +71,9 @@ export class Security {
     this.acl = parts.acl;
     this.trusted = parts.trusted;
     this.registry = parts.registry;
+    this.#preApproved = parts.registry
+      ? new ApprovedKeysFolder(join(options.configFolder, APPROVED_KEYS_FOLDER))
+      : undefined;
   }
 
   /** Loads (or creates) the node's keys, its ACL and what it trusts. */
@@ -108,7 +116,11 @@ export class Security {
     raw: Record<string, unknown>,
     options: { authoredHere?: boolean } = {},
   ): Promise<string | undefined> {
-    if (message.method === "REQHello" && this.#isCentral) await this.#collectKey(message, raw);
+    if (message.method === "REQHello" && this.#isCentral) {
+      // A pre-seeded approval first: the key the hello announces is then simply "known".
+      await this.#trustedKey(message.fromNode);
+      await this.#collectKey(message, raw);
+    }
     if (await this.#mustVerify(message)) {
       const problem = await this.#verify(message, raw);
       if (problem) return problem;
@@ -131,11 +143,11 @@ export class Security {
   }
 
   /**
-   * With -requireSignatures every message is verified. Without it, a message is verified
-   * whenever this node trusts a key for its sender (itself, central once pinned, nodes central
-   * approved): such a sender can no longer be impersonated. Messages from senders with no
-   * trusted key pass unsigned, as before keys existed, and are held to the ACL. A trusted set
-   * is always verified: it decides whom the node will trust.
+   * With -requireSignatures (the default) every message is verified. Turned off (a lab fleet
+   * that has not approved its keys yet), a message is still verified whenever this node trusts
+   * a key for its sender (itself, central once pinned, nodes central approved): such a sender
+   * can no longer be impersonated; senders with no trusted key pass unsigned and are held to the
+   * ACL. A trusted set is always verified: it decides whom the node will trust.
    */
   async #mustVerify(m: Message): Promise<boolean> {
     if (this.#config.requireSignatures || m.method === "REQTrustedKeys") return true;
@@ -156,7 +168,38 @@ export class Security {
     const known = this.keyOf(node);
     if (known || !this.registry) return known;
     const record = await this.registry.get(node);
-    return record?.state === "approved" ? record.publicKey : undefined;
+    if (record?.state === "approved") return record.publicKey;
+    return await this.#approveFromFolder(node, record);
+  }
+
+  /**
+   * Central: a node with no approved key may have been pre-seeded by the operator. The file
+   * approves that key as `-approveKey` would, except that a revocation of that same key wins:
+   * an operator who revoked a node must not see it come back because a file was left behind.
+   */
+  async #approveFromFolder(node: string, record: KeyRecord | undefined) {
+    const key = await this.#preApproved?.lookup(node);
+    if (!key || !this.registry) return undefined;
+    if (record?.state === "revoked" && record.publicKey === key) return undefined;
+    await this.registry.approve(node, key);
+    this.#options.log(
+      `${this.#config.nodeName}: approved the key of ${node} pre-seeded in ` +
+        `${this.#preApproved!.path}/${node}.pub (${key})`,
+    );
+    this.#distributeSoon();
+    return key;
+  }
+
+  /** Sends the trusted set once, shortly, for a burst of approvals (a fleet coming up). */
+  #distributeSoon(): void {
+    if (this.#distribution !== undefined) return;
+    this.#distribution = setTimeout(() => {
+      this.#distribution = undefined;
+      this.distribute().catch((err) =>
+        this.#options.log(`${this.#config.nodeName}: cannot send the trusted set: ${err}`)
+      );
+    }, 250);
+    Deno.unrefTimer(this.#distribution);
   }
 
   async #verify(m: Message, raw: Record<string, unknown>): Promise<string | undefined> {

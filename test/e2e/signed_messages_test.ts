@@ -3,19 +3,23 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { Agent, Broker, delay, readOr, ROOT, waitFor } from "../harness.ts";
 import { AGENT_ENTRY, agentDenoFlags } from "../../src/permissions.ts";
-import { loadOrCreateNodeKeys } from "../../src/security/node_keys.ts";
+import { preApproveKey } from "../../src/security/approved_keys.ts";
+import { loadOrCreateNodeKeys, PUBLIC_KEY_FILE } from "../../src/security/node_keys.ts";
 import { signMessage } from "../../src/security/signature.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const SECURE = ["-requireSignatures", "-startPubREQHello=1"];
+// Signatures are required by default: these fleets only say hello, and start with fresh keys
+// that nobody trusts yet (no pre-seeded test keys), so each test goes through approval.
+const SECURE = ["-startPubREQHello=1"];
 
-/** A broker, a central and ships that all require signatures. */
+/** A broker, a central and ships with fresh keys, all requiring signatures (the default). */
 async function secureFleet(ships: string[], shipFlags: string[] = []) {
   const broker = await Broker.start();
-  const central = await Agent.start("central", { broker: broker.address, flags: SECURE });
+  const fresh = { broker: broker.address, provision: false };
+  const central = await Agent.start("central", { ...fresh, flags: SECURE });
   const agents = [central];
   for (const s of ships) {
-    agents.push(await Agent.start(s, { broker: broker.address, flags: [...SECURE, ...shipFlags] }));
+    agents.push(await Agent.start(s, { ...fresh, flags: [...SECURE, ...shipFlags] }));
   }
   const stop = async () => {
     await Promise.all(agents.map((a) => a.destroy()));
@@ -232,13 +236,18 @@ Deno.test(
 );
 
 Deno.test(
-  "without -requireSignatures, a sender whose key is trusted cannot be impersonated",
+  "with -requireSignatures=false (a lab fleet), a sender whose key is trusted still cannot be " +
+    "impersonated",
   opts,
   async () => {
     const broker = await Broker.start();
-    const hello = ["-startPubREQHello=1"];
-    const central = await Agent.start("central", { broker: broker.address, flags: hello });
-    const ship1 = await Agent.start("ship1", { broker: broker.address, flags: hello });
+    const lab = {
+      broker: broker.address,
+      provision: false,
+      flags: ["-startPubREQHello=1", "-requireSignatures=false"],
+    };
+    const central = await Agent.start("central", lab);
+    const ship1 = await Agent.start("ship1", lab);
     const nc = await connect({ servers: [broker.address] });
     try {
       const marker = join(ship1.dir, "marker.txt");
@@ -262,7 +271,7 @@ Deno.test(
         isReply: false,
       });
       // Before ship1 knows central's key, an unsigned message claiming to be central runs (the
-      // seed's zero-setup behaviour; broker auth is what protects such a fleet).
+      // seed's zero-setup behaviour this flag keeps; broker auth is what protects such a fleet).
       assertEquals((await ask(nc, "ship1.REQCliCommand.CommandACK", forged("before"))).ok, true);
       await waitFor(async () => (await readOr(marker)) === "before\n", 10_000, "before");
       await approve(central, ship1);
@@ -275,6 +284,57 @@ Deno.test(
       assertEquals(await readOr(marker), "before\n");
     } finally {
       await nc.close();
+      await Promise.all([central.destroy(), ship1.destroy()]);
+      await broker.stop();
+    }
+  },
+);
+
+Deno.test(
+  "signed messages: a key pre-seeded in central's approved_keys/ is trusted from the node's " +
+    "first message, and a revocation of it holds although the file stays",
+  opts,
+  async () => {
+    const broker = await Broker.start();
+    const fresh = { broker: broker.address, provision: false };
+    const central = await Agent.start("central", fresh);
+    const centralKey = (await readOr(join(central.dir, "etc", PUBLIC_KEY_FILE))).trim();
+    const ship1 = await Agent.start("ship1", {
+      ...fresh,
+      flags: [`-centralPublicKey=${centralKey}`],
+    });
+    try {
+      const shipKey = (await readOr(join(ship1.dir, "etc", PUBLIC_KEY_FILE))).trim();
+      // What provisioning does: copy the node's steward_ed25519.pub into central's folder.
+      await preApproveKey(join(central.dir, "etc"), "ship1", shipKey);
+      await ship1.send({ toNode: "central", method: "REQPing", ACKTimeout: 2, retries: 2 });
+      const pongs = await waitFor(() => readOr(ship1.file("ping", "central", "pong.log")), 15_000);
+      assertMatch(pongs, /pong from central/);
+      assertMatch(central.output, /approved the key of ship1 pre-seeded in .*ship1\.pub/);
+
+      await central.send({
+        toNode: "central",
+        method: "REQKeyRevoke",
+        methodArgs: ["ship1"],
+        directory: "keys",
+        fileName: "keys.log",
+      });
+      await waitFor(
+        async () => (await readOr(central.file("keys", "central", "keys.log"))).includes("revoked"),
+        15_000,
+        "revocation",
+      );
+      await waitFor(
+        async () => {
+          await ship1.send({ toNode: "central", method: "REQPing", ACKTimeout: 1, retries: 0 });
+          await delay(300);
+          return /no trusted key for node ship1/.test(await central.errorLog("central"));
+        },
+        20_000,
+        "central refusing the revoked ship1",
+      );
+      assertEquals((await readOr(ship1.file("ping", "central", "pong.log"))).split("\n").length, 2);
+    } finally {
       await Promise.all([central.destroy(), ship1.destroy()]);
       await broker.stop();
     }
