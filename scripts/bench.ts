@@ -7,7 +7,9 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { Broker } from "../test/harness.ts";
+import { FLEET_KEYS_ENV } from "../test/pki.ts";
 import {
   recovery,
   socketPings,
@@ -68,6 +70,8 @@ const r: Record<string, number | boolean | string> = { quick };
 
 const broker = await Broker.start();
 const dir = await Deno.makeTempDir({ prefix: "steward-bench-" });
+// The fleet's pre-seeded keys (signatures are required), removed with the rest of `dir`.
+Deno.env.set(FLEET_KEYS_ENV, join(dir, "keys"));
 try {
   if (run("raw") || run("e2e")) {
     log("raw NATS request/reply");

@@ -7,11 +7,16 @@
  */
 import { join, relative } from "node:path";
 import { delay, Fleet, readOr, waitFor } from "../test/harness.ts";
+import { FLEET_KEYS_ENV } from "../test/pki.ts";
 
 const keep = Deno.args.includes("--keep");
 const say = (s: string) => console.log(`\x1b[1m${s}\x1b[0m`);
 
-say("Starting nats-server, central, ship1 and ship2 …");
+// Signatures are required: the fleet is provisioned as an operator pre-seeds one (each node's
+// public key in central's approved-keys folder, central's key pinned on each node).
+const keys = await Deno.makeTempDir({ prefix: "steward-demo-keys-" });
+Deno.env.set(FLEET_KEYS_ENV, keys);
+say("Starting nats-server, central, ship1 and ship2 (keys pre-seeded, signatures required) …");
 const fleet = await Fleet.start(["central", "ship1", "ship2"], {
   flags: { ship1: ["-startPubREQHello=2"], ship2: ["-startPubREQHello=2"] },
 });
@@ -105,6 +110,7 @@ if (keep) {
 }
 await delay(100);
 await fleet.stop();
+await Deno.remove(keys, { recursive: true });
 say("\nDemo finished; broker and agents stopped.");
 
 async function* walk(dir: string): AsyncGenerator<string> {

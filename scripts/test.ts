@@ -6,6 +6,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { FLEET_KEYS_ENV } from "../test/pki.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const suite = Deno.args[0] ?? "all";
@@ -29,10 +30,12 @@ for (const p of paths) {
     // A suite folder that does not exist yet has no tests.
   }
 }
+// One folder of test-fleet keys for the whole run (see test/pki.ts), removed at the end.
+const keys = await Deno.makeTempDir({ prefix: "steward-keys-" });
 const child = new Deno.Command(Deno.execPath(), {
   args: ["test", "-A", "--unstable-kv", "--unstable-cron", ...Deno.args.slice(1), ...existing],
   cwd: root,
-  env: { NO_COLOR: "1" },
+  env: { NO_COLOR: "1", [FLEET_KEYS_ENV]: keys },
   stdout: "piped",
   stderr: "inherit",
 }).spawn();
@@ -46,6 +49,7 @@ for await (const chunk of child.stdout) {
   tail = (tail + text).slice(-4000);
 }
 const status = await child.status;
+await Deno.remove(keys, { recursive: true }).catch(() => {});
 // Deno's summary: "ok | 12 passed (3 steps) | 0 failed (2s)"; steps are not counted twice.
 const summary = [...tail.matchAll(/(?:ok|FAILED) \| (\d+) passed[^|]*\| (\d+) failed/g)].at(-1);
 if (summary) {

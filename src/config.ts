@@ -43,6 +43,11 @@ export const FLAGS = {
       "(see SECURITY.md)",
   ),
   centralPublicKey: str("", "central's Ed25519 public key (base64); empty = trust on first use"),
+  approvedKeysFolder: str(
+    "",
+    "central: folder of pre-seeded approvals, one <node>.pub per node " +
+      "(empty = CONFIG_FOLDER/approved_keys)",
+  ),
   replayWindow: int(300, "seconds a signed message is valid after signing (replay protection)"),
   exposeDataFolder: str("", "host:port to serve the data folder read-only (off when empty)"),
   playbooksFolder: str(

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENT_ENTRY, agentDenoFlags, sandboxInputFor } from "../src/permissions.ts";
-import { provision } from "./pki.ts";
+import { provision, trustFlags } from "./pki.ts";
 
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
@@ -220,10 +220,12 @@ export class Agent {
   async restart(): Promise<void> {
     await Deno.remove(this.socket).catch(() => {});
     if (this.options.provision ?? true) {
-      this.#trustFlags = await provision(
-        this.name,
-        join(this.dir, "etc"),
-        this.options.centralNodeName ?? "central",
+      this.#trustFlags = trustFlags(
+        await provision(
+          this.name,
+          join(this.dir, "etc"),
+          this.options.centralNodeName ?? "central",
+        ),
       );
     }
     this.#child = new Deno.Command(Deno.execPath(), {
@@ -342,6 +344,28 @@ export class Fleet {
     const agent = await Agent.start(name, { broker: this.broker.address, flags, wait });
     this.agents.set(name, agent);
     return agent;
+  }
+
+  /**
+   * Makes every node known to central (a ping: central approves its pre-seeded key at its first
+   * message) and waits until each holds a trusted set naming all of them, as node-to-node
+   * messages need. Assumes a central that approved no other nodes before.
+   */
+  async introduce(centralName = "central"): Promise<void> {
+    const central = this.get(centralName);
+    const nodes = [...this.agents.values()].filter((a) => a !== central);
+    await Promise.all(nodes.map((n) => n.send({ toNode: centralName, method: "REQPing" })));
+    for (const node of nodes) {
+      await waitFor(
+        async () => {
+          const text = await readOr(central.file("", node.name, "REQTrustedKeys.result"));
+          const versions = [...text.matchAll(/trusted set version (\d+)/g)].map((m) => +m[1]);
+          return Math.max(-1, ...versions) >= nodes.length;
+        },
+        15_000,
+        `${node.name} to hold the trusted set of all ${nodes.length} nodes`,
+      );
+    }
   }
 
   /** The agent named `name`. */

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENT_ENTRY, agentDenoFlags } from "../../src/permissions.ts";
+import { provision, trustFlags } from "../../test/pki.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -94,9 +95,11 @@ export class AgentProcess {
   /** Starts the agent (again, keeping its folder); waits for "ready" unless `wait` is false. */
   async restart(wait = true): Promise<void> {
     await Deno.remove(this.socket).catch(() => {});
+    // Signatures are required: the fleet's keys are pre-seeded as the tests' are.
+    const trust = trustFlags(await provision(this.name, join(this.dir, "etc"), "central"));
     const t0 = performance.now();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...agentDenoFlags(), join(ROOT, AGENT_ENTRY), ...this.flags],
+      args: ["run", ...agentDenoFlags(), join(ROOT, AGENT_ENTRY), ...this.flags, ...trust],
       cwd: this.dir,
       env: { CONFIG_FOLDER: join(this.dir, "etc"), NO_COLOR: "1" },
       stdin: "null",

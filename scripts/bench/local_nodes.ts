@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { defaultConfig } from "../../src/config.ts";
 import { inputMessageSchema, type Message } from "../../src/message/schema.ts";
 import { Node } from "../../src/node/node.ts";
+import { provision } from "../../test/pki.ts";
 
 /**
  * Starts node `name` on `broker` with its folders under `dir/<name>`, quiet, without hello
@@ -22,8 +23,11 @@ import { Node } from "../../src/node/node.ts";
  */
 export async function startLocalNode(name: string, broker: string, dir: string): Promise<Node> {
   const home = join(dir, name);
+  // The config folder is the database folder (Node.start's default without one).
+  const trust = await provision(name, join(home, "var"), "central");
   const node = await Node.start(
     defaultConfig({
+      ...trust,
       nodeName: name,
       brokerAddress: broker,
       socketFolder: join(home, "tmp"),

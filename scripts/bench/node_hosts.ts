@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { UNSTABLE_FLAGS, V8_FLAGS } from "../../src/permissions.ts";
+import { FLEET_KEYS_ENV, fleetKeysFolder } from "../../test/pki.ts";
 
 const HOST = fileURLToPath(new URL("./node_host.ts", import.meta.url));
 
@@ -34,11 +35,14 @@ export async function startNodeHosts(
   broker: string,
   dir: string,
 ): Promise<NodeHosts> {
+  const keysFolder = await fleetKeysFolder();
   const groups: string[][] = Array.from({ length: processes }, () => []);
   names.forEach((n, i) => groups[i % processes].push(n));
   const children = groups.filter((g) => g.length > 0).map((group) =>
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", ...UNSTABLE_FLAGS, ...V8_FLAGS, HOST, broker, dir, ...group],
+      // The hosts' nodes use the keys the benchmark's central trusts.
+      env: { [FLEET_KEYS_ENV]: keysFolder },
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",

@@ -67,26 +67,26 @@ export function isPublicKey(text: string): boolean {
 }
 
 /**
- * Writes a pre-seeded approval of `node`'s `publicKey` into central's config folder, as an
- * operator (or provisioning tool) would by copying the node's `steward_ed25519.pub` there.
+ * Writes a pre-seeded approval of `node`'s `publicKey` into `folder` (central's
+ * `approved_keys/` or its -approvedKeysFolder), as an operator or a provisioning tool would by
+ * copying the node's `steward_ed25519.pub` there.
  *
  * @example
  * ```ts ignore
  * import { preApproveKey } from "./approved_keys.ts";
- * await preApproveKey("/etc/steward", "ship1", shipPublicKey);
+ * await preApproveKey("/etc/steward/approved_keys", "ship1", shipPublicKey);
  * ```
  */
 export async function preApproveKey(
-  centralConfigFolder: string,
+  folder: string,
   node: string,
   publicKey: string,
 ): Promise<void> {
   if (!NODE_NAME_PATTERN.test(node)) throw new Error(`"${node}" cannot name a key file`);
   if (!isPublicKey(publicKey)) throw new Error(`not an Ed25519 public key: ${publicKey}`);
-  const folder = join(centralConfigFolder, APPROVED_KEYS_FOLDER);
   await Deno.mkdir(folder, { recursive: true });
   // Written aside and renamed: central must never read half a key.
-  const tmp = join(folder, `.${node}.pub.tmp`);
+  const tmp = join(folder, `.${node}.pub.${crypto.randomUUID()}`);
   await Deno.writeTextFile(tmp, publicKey + "\n");
   await Deno.rename(tmp, join(folder, `${node}.pub`));
 }

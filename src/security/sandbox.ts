@@ -84,7 +84,13 @@ export function sandboxFor(input: SandboxInput): Sandbox {
     config.subscribersDataFolder,
     config.socketFolder,
   ].map(abs);
-  const secrets = [config.nkeySeedFile, config.rootCAPath, config.certFile, config.keyFile]
+  const secrets = [
+    config.nkeySeedFile,
+    config.rootCAPath,
+    config.certFile,
+    config.keyFile,
+    config.approvedKeysFolder,
+  ]
     .filter((p) => p !== "").map(abs);
   const tailPaths = acl.rules.flatMap((r) => r.paths ?? []);
   const hosts = acl.rules.flatMap((r) => r.hosts ?? []);

@@ -72,7 +72,9 @@ export class Security {
     this.trusted = parts.trusted;
     this.registry = parts.registry;
     this.#preApproved = parts.registry
-      ? new ApprovedKeysFolder(join(options.configFolder, APPROVED_KEYS_FOLDER))
+      ? new ApprovedKeysFolder(
+        config.approvedKeysFolder || join(options.configFolder, APPROVED_KEYS_FOLDER),
+      )
       : undefined;
   }
 

@@ -2,6 +2,7 @@ import { connect } from "npm:@nats-io/transport-node@3.4.0";
 import { join } from "node:path";
 import { assertEquals, assertMatch } from "../assert.ts";
 import { Agent, delay, Fleet, readOr, waitFor } from "../harness.ts";
+import { signedBy } from "../pki.ts";
 import type { Acl } from "../../src/security/acl.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -44,6 +45,8 @@ Deno.test(
   async () => {
     const fleet = await Fleet.start(["central", "ship1", "ship2"]);
     try {
+      // ship1 must trust ship2's key, so that what stops ship2 is the ACL, not its signature.
+      await fleet.introduce();
       const [central, ship1, ship2] = ["central", "ship1", "ship2"].map((n) => fleet.get(n));
       const marker = join(ship1.dir, "marker.txt");
       await ship2.send({
@@ -269,7 +272,7 @@ Deno.test(
       const target = `escape-${crypto.randomUUID()}`;
       const message = {
         id: `evil-${crypto.randomUUID()}`,
-        fromNode: "ship1", // A node central has no key for: its unsigned messages still pass.
+        fromNode: "ship1", // Signed with ship1's key below: a trusted node, gone rogue.
         toNode: "central",
         method: "REQToFile",
         methodArgs: [],
@@ -288,7 +291,7 @@ Deno.test(
       };
       const ack = await nc.request(
         "central.REQToFile.EventACK",
-        new TextEncoder().encode(JSON.stringify(message)),
+        await signedBy("ship1", message),
         { timeout: 5000 },
       );
       await waitFor(

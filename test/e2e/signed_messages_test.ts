@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { Agent, Broker, delay, readOr, ROOT, waitFor } from "../harness.ts";
 import { AGENT_ENTRY, agentDenoFlags } from "../../src/permissions.ts";
-import { preApproveKey } from "../../src/security/approved_keys.ts";
+import { APPROVED_KEYS_FOLDER, preApproveKey } from "../../src/security/approved_keys.ts";
 import { loadOrCreateNodeKeys, PUBLIC_KEY_FILE } from "../../src/security/node_keys.ts";
 import { signMessage } from "../../src/security/signature.ts";
 
@@ -306,7 +306,7 @@ Deno.test(
     try {
       const shipKey = (await readOr(join(ship1.dir, "etc", PUBLIC_KEY_FILE))).trim();
       // What provisioning does: copy the node's steward_ed25519.pub into central's folder.
-      await preApproveKey(join(central.dir, "etc"), "ship1", shipKey);
+      await preApproveKey(join(central.dir, "etc", APPROVED_KEYS_FOLDER), "ship1", shipKey);
       await ship1.send({ toNode: "central", method: "REQPing", ACKTimeout: 2, retries: 2 });
       const pongs = await waitFor(() => readOr(ship1.file("ping", "central", "pong.log")), 15_000);
       assertMatch(pongs, /pong from central/);

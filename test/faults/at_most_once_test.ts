@@ -6,12 +6,13 @@
 import { connect, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { delay, Fleet, readOr, waitFor } from "../harness.ts";
+import { signedBy } from "../pki.ts";
 import { figure, OPTS } from "./support.ts";
 
 const SUBJECT = "ship1.REQCliCommand.CommandACK";
 
-/** A stamped REQCliCommand from "central" to ship1, as an agent would publish it. */
-function stamped(id: string, script: string, fileName: string): Uint8Array {
+/** A stamped REQCliCommand from "central" to ship1, as central would publish it (unsigned). */
+function stamped(id: string, script: string, fileName: string): Record<string, unknown> {
   const message = {
     id,
     toNode: "ship1",
@@ -32,7 +33,7 @@ function stamped(id: string, script: string, fileName: string): Uint8Array {
     createdAt: Date.now(),
     isReply: false,
   };
-  return new TextEncoder().encode(JSON.stringify(message));
+  return message;
 }
 
 interface Ack {
@@ -42,11 +43,16 @@ interface Ack {
   error?: string;
 }
 
-/** Sends `payload` and waits for its ACK, retrying while ship1 is (re)starting. */
-async function request(nc: NatsConnection, payload: Uint8Array): Promise<Ack> {
+/**
+ * Sends `message` and waits for its ACK, retrying while ship1 is (re)starting. Each send is
+ * signed anew, as an agent re-signs each resend.
+ */
+async function request(nc: NatsConnection, message: Record<string, unknown>): Promise<Ack> {
   return await waitFor(
     async () => {
-      const reply = await nc.request(SUBJECT, payload, { timeout: 5000 });
+      const reply = await nc.request(SUBJECT, await signedBy("central", message), {
+        timeout: 5000,
+      });
       return reply.json<Ack>();
     },
     60_000,
@@ -72,7 +78,7 @@ Deno.test(
       const payload = stamped(id, `echo ran >> ${marker}; echo out`, "once.txt");
 
       // 1. The ACK is lost: published with no reply subject, so ship1's ACK goes nowhere.
-      nc.publish(SUBJECT, payload);
+      nc.publish(SUBJECT, await signedBy("central", payload));
       await waitFor(() => readOr(marker), 15_000, "first run");
       // 2. The sender resends: ACKed again, flagged duplicate, not run.
       const acks: Ack[] = [await request(nc, payload)];
@@ -112,7 +118,11 @@ Deno.test(
       const ship1 = fleet.get("ship1");
       const marker = `${ship1.dir}/started.txt`;
       const id = `amo-${crypto.randomUUID()}`;
-      const payload = stamped(id, `echo started >> ${marker}; sleep 15; echo finished`, "int.txt");
+      const payload = stamped(
+        id,
+        `echo started >> ${marker}; sleep 15; echo finished`,
+        "int.txt",
+      );
       assertEquals(await request(nc, payload), { id, ok: true });
       await waitFor(() => readOr(marker), 15_000, "the command to start");
       await ship1.kill9();
@@ -142,7 +152,8 @@ Deno.test(
   OPTS,
   async () => {
     const fleet = await Fleet.start(["central", "ship1"], {
-      flags: { ship1: ["-dedupRetentionSeconds=3"] },
+      // Ids must outlive the replay window: a resend after the retention is signed anew.
+      flags: { ship1: ["-dedupRetentionSeconds=3", "-replayWindow=1"] },
     });
     const nc = await connect({ servers: fleet.broker.address });
     try {
