@@ -357,6 +357,7 @@ export class Node implements NodeServices {
       window: 1024,
       maxMessageSize: this.config.maxMessageSize,
       encode: (m) => this.security.seal(m),
+      verifyAck: (m, raw) => this.security.verifyAck(m, raw),
       sent: (m, attempt) => {
         this.metrics.published.inc({ method: m.method, peer: m.toNode });
         if (attempt > 0) this.metrics.retried.inc({ method: m.method, peer: m.toNode });
@@ -450,6 +451,7 @@ export class Node implements NodeServices {
       maxMessageSize: this.config.maxMessageSize,
       admit: async (m, raw) =>
         this.security.admit(m, raw, { authoredHere: await this.#chains.authoredHere(m) }),
+      sealAck: (ack) => this.security.seal(ack),
     }, allowedNodes);
     this.#listening.push(sub.listening);
     return this.supervisor.start("subscriber", sub.subject, (signal) => sub.run(signal), {

@@ -23,6 +23,11 @@ export interface PublisherDeps {
   /** The bytes to send for a message (signed); called again for each resend. Default JSON. */
   encode?(message: Message): Promise<Uint8Array>;
   /**
+   * Checks the receiver's ACK of `message` (`raw`, as parsed from the wire) before it is
+   * believed; returns why it is not. An ACK that fails counts as no ACK.
+   */
+  verifyAck?(message: Message, raw: Record<string, unknown>): Promise<string | undefined>;
+  /**
    * Called for each message the publisher gives up unfinished because it was stopped
    * (`REQOpProcessStop`), so that it is sent again now rather than after a restart.
    */
@@ -270,9 +275,13 @@ export class Publisher {
         const request = nc.request(this.subject, data, { timeout: timeoutMs, headers });
         this.#mark(this.#waiting, seq, false); // Issued: younger messages may follow it now.
         const reply = await request;
-        const parsed = chunkAckSchema.safeParse(reply.json());
-        if (!parsed.success || parsed.data.id !== message.id) {
-          lastError = "malformed ACK";
+        const raw = reply.json<Record<string, unknown>>();
+        const parsed = chunkAckSchema.safeParse(raw);
+        const forged = parsed.success && parsed.data.id === message.id
+          ? await this.#deps.verifyAck?.(message, raw)
+          : "malformed ACK";
+        if (!parsed.success || forged) {
+          lastError = forged ?? "malformed ACK";
           attempt++;
           this.#mark(this.#failing, seq, true);
           turnWait = 0;

@@ -34,6 +34,8 @@ export interface SubscriberDeps {
    * returns why it is refused. Runs before the message is recorded, ACKed or run.
    */
   admit?(message: Message, raw: Record<string, unknown>): Promise<string | undefined>;
+  /** The bytes of an ACK (signed, so that the sender can tell it came from this node). */
+  sealAck?(ack: Ack | ChunkAck): Promise<Uint8Array>;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -248,6 +250,15 @@ export class Subscriber {
   }
 
   #answer(msg: Msg, ack: Ack | ChunkAck): void {
-    if (msg.reply) msg.respond(encoder.encode(JSON.stringify(ack)));
+    if (!msg.reply) return;
+    const seal = this.#deps.sealAck;
+    if (!seal) {
+      msg.respond(encoder.encode(JSON.stringify(ack)));
+      return;
+    }
+    seal(ack).then(
+      (bytes) => msg.respond(bytes),
+      (err) => this.#deps.refused(`cannot sign the ACK of ${ack.id}: ${err}`),
+    );
   }
 }

@@ -102,9 +102,41 @@ export class Security {
     return { publicKey: this.keys.publicKey, trustVersion: this.trusted.current?.version ?? -1 };
   }
 
-  /** The bytes to publish for `message`: its JSON, signed now (each send is signed anew). */
-  async seal(message: Message): Promise<Uint8Array> {
+  /**
+   * The bytes to publish for `message` (or to answer with, for an ACK): its JSON, signed now
+   * (each send is signed anew).
+   */
+  async seal(message: object): Promise<Uint8Array> {
     return encoder.encode(await signedJson(message, this.keys));
+  }
+
+  /**
+   * Checks an ACK (`raw`, as received) of `message` before its sender believes it: it must be
+   * signed by the receiver's trusted key within the replay window. Otherwise anyone able to
+   * answer on the broker could make a sender drop a message it never delivered. Held to the
+   * same rule as messages: with -requireSignatures=false, only receivers with a trusted key.
+   * Returns why the ACK is not believed.
+   */
+  async verifyAck(message: Message, raw: Record<string, unknown>): Promise<string | undefined> {
+    const from = message.toNode;
+    const key = await this.#trustedKey(from);
+    if (!key && !this.#config.requireSignatures) return undefined;
+    const what = `the ACK of ${message.id} from ${from}`;
+    if (!key) return `${what} cannot be verified: no trusted key for node ${from}`;
+    if (!(await verifyMessage(raw, key))) {
+      return `${what} is not signed by the trusted key of ${from}`;
+    }
+    return this.#outsideWindow(raw, what);
+  }
+
+  /** Why a signed object is too old (or too far ahead) to be believed, if it is. */
+  #outsideWindow(raw: Record<string, unknown>, what: string): string | undefined {
+    const signedAt = typeof raw.signedAt === "number" ? raw.signedAt : Number.NaN;
+    const ageSeconds = (Date.now() - signedAt) / 1000;
+    const window = this.#config.replayWindow;
+    if (Math.abs(ageSeconds) <= window) return undefined;
+    return `${what} refused as a replay: signed ${ageSeconds.toFixed(1)} s ago, outside the ` +
+      `replay window of ${window} s`;
   }
 
   /**
@@ -223,13 +255,8 @@ export class Security {
       return `${what} refused: its signature does not match its content and the trusted key of ` +
         `${m.fromNode} (tampered, or signed by another key)`;
     }
-    const signedAt = typeof raw.signedAt === "number" ? raw.signedAt : Number.NaN;
-    const ageSeconds = (Date.now() - signedAt) / 1000;
-    const window = this.#config.replayWindow;
-    if (!(Math.abs(ageSeconds) <= window)) {
-      return `${what} refused as a replay: signed ${ageSeconds.toFixed(1)} s ago, outside the ` +
-        `replay window of ${window} s`;
-    }
+    const replay = this.#outsideWindow(raw, what);
+    if (replay) return replay;
     if (firstUse) {
       this.#options.log(
         `${this.#config.nodeName}: pinned central's key ${key} on first use ` +

@@ -127,8 +127,9 @@ Deno.test(
       const start = async (name: string) => {
         const a = await Agent.start(name, {
           broker: broker.address,
-          flags: [...agentFlags(files, name), "-requireSignatures", "-startPubREQHello=1"],
+          flags: [...agentFlags(files, name), "-startPubREQHello=1"],
           sandbox: true,
+          provision: false, // Fresh keys: the operator approves ship1's below.
         });
         agents.push(a);
         return a;

@@ -6,7 +6,8 @@
 import { connect, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { delay, Fleet, readOr, waitFor } from "../harness.ts";
-import { signedBy } from "../pki.ts";
+import { fleetKeys, signedBy } from "../pki.ts";
+import { verifyMessage } from "../../src/security/signature.ts";
 import { figure, OPTS } from "./support.ts";
 
 const SUBJECT = "ship1.REQCliCommand.CommandACK";
@@ -53,7 +54,11 @@ async function request(nc: NatsConnection, message: Record<string, unknown>): Pr
       const reply = await nc.request(SUBJECT, await signedBy("central", message), {
         timeout: 5000,
       });
-      return reply.json<Ack>();
+      // ACKs are signed by the receiver: check it, then compare what they say.
+      const raw = reply.json<Record<string, unknown>>();
+      assert(await verifyMessage(raw, (await fleetKeys("ship1")).publicKey), "ACK not signed");
+      const { signature: _s, signedAt: _t, ...ack } = raw;
+      return ack as unknown as Ack;
     },
     60_000,
     "an ACK from ship1",
