@@ -135,8 +135,8 @@ try {
   if (run("fanout")) {
     log("fan-out: starting 100 nodes in 4 host processes");
     const names = Array.from({ length: 100 }, (_, i) => `fan${String(i + 1).padStart(3, "0")}`);
-    const hosts = await startNodeHosts(names, 4, broker.address, dir);
-    const central = await startLocalNode("fancentral", broker.address, dir);
+    const hosts = await startNodeHosts(names, 4, broker.address, dir, "fancentral");
+    const central = await startLocalNode("fancentral", broker.address, dir, "fancentral");
     try {
       log("fan-out to 10 and to 100 nodes");
       const f10 = await fanOut(central, names.slice(0, 10), SIZES.fanoutRuns);

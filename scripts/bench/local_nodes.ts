@@ -11,8 +11,9 @@ import { Node } from "../../src/node/node.ts";
 import { provision } from "../../test/pki.ts";
 
 /**
- * Starts node `name` on `broker` with its folders under `dir/<name>`, quiet, without hello
- * messages and without default process metrics; resolves once it is ready.
+ * Starts node `name` of the fleet whose central is `central` on `broker`, with its folders under
+ * `dir/<name>` and the fleet's pre-seeded keys, quiet, without hello messages and without
+ * default process metrics; resolves once it is ready.
  *
  * @example
  * ```ts ignore
@@ -21,14 +22,20 @@ import { provision } from "../../test/pki.ts";
  * await central.stop();
  * ```
  */
-export async function startLocalNode(name: string, broker: string, dir: string): Promise<Node> {
+export async function startLocalNode(
+  name: string,
+  broker: string,
+  dir: string,
+  central = "central",
+): Promise<Node> {
   const home = join(dir, name);
   // The config folder is the database folder (Node.start's default without one).
-  const trust = await provision(name, join(home, "var"), "central");
+  const trust = await provision(name, join(home, "var"), central);
   const node = await Node.start(
     defaultConfig({
       ...trust,
       nodeName: name,
+      centralNodeName: central,
       brokerAddress: broker,
       socketFolder: join(home, "tmp"),
       databaseFolder: join(home, "var"),

@@ -1,18 +1,18 @@
 /**
  * A process hosting several Steward nodes for the fan-out benchmark:
- * `deno run -A --unstable-kv node_host.ts <broker> <dir> <name>...`. Prints `ready` once every
- * node is ready, and stops them all and exits when its standard input closes, so that hosts
- * never outlive the benchmark.
+ * `deno run -A --unstable-kv node_host.ts <broker> <dir> <central> <name>...`. Prints `ready`
+ * once every node is ready, and stops them all and exits when its standard input closes, so that
+ * hosts never outlive the benchmark.
  *
  * @module
  */
 import type { Node } from "../../src/node/node.ts";
 import { startLocalNode } from "./local_nodes.ts";
 
-const [broker, dir, ...names] = Deno.args;
+const [broker, dir, central, ...names] = Deno.args;
 const nodes: Node[] = [];
 // One at a time: starting dozens of KV databases at once only adds contention.
-for (const name of names) nodes.push(await startLocalNode(name, broker, dir));
+for (const name of names) nodes.push(await startLocalNode(name, broker, dir, central));
 console.log("ready");
 // Wait for EOF on stdin: the benchmark closes it (or dies) when it is done.
 const buf = new Uint8Array(64);

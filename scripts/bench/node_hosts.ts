@@ -19,13 +19,14 @@ export interface NodeHosts {
 }
 
 /**
- * Starts `names.length` nodes spread round-robin over `processes` host processes on `broker`,
- * with their folders under `dir`; resolves once all are ready.
+ * Starts `names.length` nodes of the fleet whose central is `central`, spread round-robin over
+ * `processes` host processes on `broker`, with their folders under `dir`; resolves once all are
+ * ready.
  *
  * @example
  * ```ts ignore
  * import { startNodeHosts } from "./node_hosts.ts";
- * const hosts = await startNodeHosts(["ship1", "ship2"], 2, "127.0.0.1:4222", "/tmp/b");
+ * const hosts = await startNodeHosts(["ship1", "ship2"], 2, "127.0.0.1:4222", "/tmp/b", "central");
  * await hosts.stop();
  * ```
  */
@@ -34,13 +35,14 @@ export async function startNodeHosts(
   processes: number,
   broker: string,
   dir: string,
+  central: string,
 ): Promise<NodeHosts> {
   const keysFolder = await fleetKeysFolder();
   const groups: string[][] = Array.from({ length: processes }, () => []);
   names.forEach((n, i) => groups[i % processes].push(n));
   const children = groups.filter((g) => g.length > 0).map((group) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ...UNSTABLE_FLAGS, ...V8_FLAGS, HOST, broker, dir, ...group],
+      args: ["run", "-A", ...UNSTABLE_FLAGS, ...V8_FLAGS, HOST, broker, dir, central, ...group],
       // The hosts' nodes use the keys the benchmark's central trusts.
       env: { [FLEET_KEYS_ENV]: keysFolder },
       stdin: "piped",

@@ -1,7 +1,8 @@
 import { connect, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { Agent, Broker, delay, readOr, ROOT, waitFor } from "../harness.ts";
+import { Agent, Broker, delay, Fleet, readOr, ROOT, waitFor } from "../harness.ts";
+import { fleetKeys } from "../pki.ts";
 import { AGENT_ENTRY, agentDenoFlags } from "../../src/permissions.ts";
 import { APPROVED_KEYS_FOLDER, preApproveKey } from "../../src/security/approved_keys.ts";
 import { loadOrCreateNodeKeys, PUBLIC_KEY_FILE } from "../../src/security/node_keys.ts";
@@ -337,6 +338,52 @@ Deno.test(
     } finally {
       await Promise.all([central.destroy(), ship1.destroy()]);
       await broker.stop();
+    }
+  },
+);
+
+Deno.test(
+  "signed ACKs: a forged ACK for a node that is down is not believed; the message is reported " +
+    "undelivered",
+  opts,
+  async () => {
+    const fleet = await Fleet.start(["central"]);
+    const nc = await connect({ servers: [fleet.broker.address] });
+    try {
+      const central = fleet.get("central");
+      await fleetKeys("ship1"); // ship1 is approved (pre-seeded) but not running.
+      const mallory = await loadOrCreateNodeKeys(await Deno.makeTempDir());
+      // Whoever can answer on the broker answers for ship1: once unsigned, then with another key.
+      let answered = 0;
+      nc.subscribe("ship1.REQCliCommand.CommandACK", {
+        callback: (_e, m) => {
+          const { id } = m.json<{ id: string }>();
+          const ack = { id, ok: true };
+          const forged = answered++ % 2 === 0 ? Promise.resolve(ack) : signMessage(ack, mallory);
+          forged.then((a) => m.respond(new TextEncoder().encode(JSON.stringify(a))));
+        },
+      });
+      await nc.flush();
+      await central.send({
+        toNode: "ship1",
+        method: "REQCliCommand",
+        methodArgs: ["echo", "never"],
+        ACKTimeout: 1,
+        retries: 1,
+      });
+      const log = await waitFor(
+        async () => {
+          const l = await central.errorLog("central");
+          return /max retries reached/.test(l) ? l : "";
+        },
+        15_000,
+        "central to give up on ship1",
+      );
+      assertMatch(log, /the ACK of \S+ from ship1 is not signed by the trusted key of ship1/);
+      assertEquals(answered, 2);
+    } finally {
+      await nc.close();
+      await fleet.stop();
     }
   },
 );
