@@ -146,7 +146,10 @@ export interface AgentOptions {
   /** Wait for "ready" (broker reached) or only for the socket (default "ready"). */
   wait?: "ready" | "socket" | "none";
   centralNodeName?: string;
-  /** Run with the narrow Deno permissions derived from its config and ACL, as `deno task agent`. */
+  /**
+   * Run with the narrow Deno permissions derived from its config and ACL, as `deno task agent`
+   * does (default true); false gives the broad permissions of `STEWARD_NO_SANDBOX=1`.
+   */
   sandbox?: boolean;
   /**
    * Give the agent the test fleet's keys (see test/pki.ts) so that signed messages flow without
@@ -232,7 +235,7 @@ export class Agent {
       args: [
         "run",
         ...agentDenoFlags(
-          this.options.sandbox
+          this.options.sandbox ?? true
             ? await sandboxInputFor(join(this.dir, "etc"), this.flags(), this.dir)
             : undefined,
         ),

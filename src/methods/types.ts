@@ -12,6 +12,8 @@ import type { Security } from "../security/security.ts";
 /** What a method handler may use of the node it runs on. */
 export interface NodeServices {
   readonly config: Readonly<Config>;
+  /** The agent's CONFIG_FOLDER (signing key, `config.json`, `acl.json`). */
+  readonly configFolder: string;
   readonly supervisor: Supervisor;
   readonly hello: HelloStore;
   /** Keys, trusted set and ACL of the node (see SECURITY.md). */

@@ -70,6 +70,8 @@ export class Node implements NodeServices {
   readonly hello: HelloStore;
   /** Signing, verification and ACL of this node. */
   readonly security: Security;
+  /** Folder of the signing key, `config.json` and `acl.json` (the agent's CONFIG_FOLDER). */
+  readonly configFolder: string;
   /** Resolves once the broker is reached and every subscriber is listening. */
   readonly ready: Promise<void>;
 
@@ -103,6 +105,7 @@ export class Node implements NodeServices {
   ) {
     this.config = config;
     this.security = security;
+    this.configFolder = options.configFolder ?? config.databaseFolder;
     this.#kv = kv;
     this.#audit = audit;
     this.#print = options.print ?? ((line) => console.log(line));

@@ -195,7 +195,7 @@ Deno.test(
           {
             from: ["central"],
             methods: ["REQCliCommand", "REQTailFile"],
-            commands: [{ executable: "echo" }],
+            commands: [{ executable: "echo" }, { executable: "true" }],
             paths: [logs],
           },
           HARMLESS,
@@ -218,29 +218,45 @@ Deno.test(
       const out = await waitFor(() => readOr(central.file("cmd", "ship1", "out.txt")), 15_000);
       assertEquals(out, "sandboxed\n");
 
-      // Central now allows more than ship1's sandbox (fixed at its start) grants.
+      // A narrower ACL narrows the running agent's sandbox too: `true` is revoked at once.
       await sendAcl(central, "ship1", {
         ...acl,
         version: 2,
+        rules: [{ ...acl.rules[0], commands: [{ executable: "echo" }] }, HARMLESS],
+      });
+      await waitForText(
+        central.file("acl", "ship1", "acl.log"),
+        /ACL version 2 in force on ship1; sandbox narrowed: run true/,
+        "ACL v2",
+      );
+      // Central now allows more than ship1's sandbox grants (Deno cannot widen it at run time).
+      await sendAcl(central, "ship1", {
+        ...acl,
+        version: 3,
         rules: [{ ...acl.rules[0], commands: [{ executable: "*" }], paths: ["/"] }, HARMLESS],
       });
       await waitForText(
         central.file("acl", "ship1", "acl.log"),
-        /ACL version 2 in force/,
-        "ACL v2",
+        /ACL version 3 in force on ship1; what it allows beyond the sandbox .* is refused by Deno until the agent restarts/,
+        "ACL v3",
       );
-      await central.send({
-        toNode: "ship1",
-        method: "REQCliCommand",
-        methodArgs: ["ls", "/"],
-        directory: "cmd",
-        fileName: "out.txt",
-      });
-      await waitForText(
-        central.file("cmd", "ship1", "out.txt"),
-        /ERROR from ship1 \(REQCliCommand \S+\): not allowed to run ls: Requires run access to "ls"/,
-        "Deno's refusal to run ls",
-      );
+      for (const command of ["ls", "true"]) {
+        await central.send({
+          toNode: "ship1",
+          method: "REQCliCommand",
+          methodArgs: [command, "/"],
+          directory: "cmd",
+          fileName: "out.txt",
+        });
+        await waitForText(
+          central.file("cmd", "ship1", "out.txt"),
+          new RegExp(
+            `ERROR from ship1 \\(REQCliCommand \\S+\\): not allowed to run ${command}: ` +
+              `Requires run access to "${command}"`,
+          ),
+          `Deno's refusal to run ${command}`,
+        );
+      }
       await central.send({
         toNode: "ship1",
         method: "REQTailFile",
