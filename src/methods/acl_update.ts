@@ -37,7 +37,8 @@ export const aclUpdate: MethodDefinition = {
           (change.widerAtRestart
             ? "; what it allows beyond the sandbox the agent started with is refused by Deno " +
               "until the agent restarts"
-            : "") + "\n",
+            : "") +
+          "\n",
       };
     } catch (err) {
       throw new MethodError(
