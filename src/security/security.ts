@@ -57,6 +57,7 @@ export class Security {
   /** Central's pre-seeded approvals (`<CONFIG_FOLDER>/approved_keys/<node>.pub`). */
   readonly #preApproved: ApprovedKeysFolder | undefined;
   #distribution: ReturnType<typeof setTimeout> | undefined;
+  #approving = new Map<string, Promise<string | undefined>>();
   #config: Readonly<Config>;
   #options: SecurityOptions;
 
@@ -211,7 +212,17 @@ export class Security {
    * approves that key as `-approveKey` would, except that a revocation of that same key wins:
    * an operator who revoked a node must not see it come back because a file was left behind.
    */
-  async #approveFromFolder(node: string, record: KeyRecord | undefined) {
+  #approveFromFolder(node: string, record: KeyRecord | undefined): Promise<string | undefined> {
+    // Messages and ACKs from a new node arrive together: approve (and bump the version) once.
+    let approving = this.#approving.get(node);
+    if (!approving) {
+      approving = this.#approveFromFile(node, record).finally(() => this.#approving.delete(node));
+      this.#approving.set(node, approving);
+    }
+    return approving;
+  }
+
+  async #approveFromFile(node: string, record: KeyRecord | undefined) {
     const key = await this.#preApproved?.lookup(node);
     if (!key || !this.registry) return undefined;
     if (record?.state === "revoked" && record.publicKey === key) return undefined;
