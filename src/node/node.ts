@@ -18,7 +18,7 @@ import { Metrics } from "../metrics.ts";
 import { DedupStore } from "../store/dedup_store.ts";
 import { HelloStore } from "../store/hello_store.ts";
 import { InflightStore } from "../store/inflight_store.ts";
-import { KvBatcher } from "../store/kv_batcher.ts";
+import { KvBatcher, type KvWrite } from "../store/kv_batcher.ts";
 import { connectBroker } from "../transport/nats.ts";
 import { Security } from "../security/security.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
@@ -314,10 +314,10 @@ export class Node implements NodeServices {
    * Persists `messages` in KV, then queues them on the ring buffer (waiting while it is full).
    * Resolves once they are durable and queued: only then is a sender told "accepted".
    */
-  async submit(messages: readonly Message[]): Promise<void> {
+  async submit(messages: readonly Message[], alongWith: readonly KvWrite[] = []): Promise<void> {
     if (this.#stopped) throw new Error(`node ${this.config.nodeName} is stopping`);
     await this.#chains.remember(messages);
-    await this.#inflight.put(messages);
+    await this.#inflight.put(messages, alongWith);
     this.metrics.inflight.set(this.#inflight.size);
     for (const m of messages) {
       if (!m.isReply) this.metrics.accepted.inc({ method: m.method, peer: m.toNode });
@@ -504,8 +504,17 @@ export class Node implements NodeServices {
       );
     }
     if (m.isReply) { for (const l of this.#replyListeners) l(m); }
-    await this.#reply(m, def, result, seq > 0 ? { seq, final: true } : {});
-    await this.#dedup.record(m, "done");
+    // The "done" mark goes in the reply's commit: one commit fewer per message, and a crash
+    // leaves both or neither. A store has no reply; recovery never appends its data twice, so
+    // its mark may wait for the next commit.
+    const done = this.#dedup.doneMark(m);
+    const stream = seq > 0 ? { seq, final: true } : {};
+    if (await this.#reply(m, def, result, stream, [done])) return;
+    if (def.runBeforeAck && !this.#recovering.has(m.id)) {
+      this.#batcher.defer([done]).catch((err) =>
+        this.#log(`cannot mark ${m.id} done: ${errorText(err)}`)
+      );
+    } else await this.#batcher.write([done]);
   }
 
   #replyShell(m: Message, def: MethodDefinition | undefined): Message {
@@ -539,18 +548,23 @@ export class Node implements NodeServices {
     };
   }
 
+  /**
+   * Sends the reply of `m` (none for a method without one: a failure is reported instead), in
+   * one commit with `alongWith`. Returns whether that commit was made.
+   */
   async #reply(
     m: Message,
     def: MethodDefinition,
     result: ReplyResult,
     stream: { seq?: number; final?: boolean } = {},
-  ): Promise<void> {
+    alongWith: readonly KvWrite[] = [],
+  ): Promise<boolean> {
     if (!def.defaultReplyMethod) {
       if (!result.ok) {
         const kept = m.isReply ? await this.#keepUndeliverable(m) : "";
         this.reportError(`${def.name} failed: ${result.error}${kept}`, m);
       }
-      return;
+      return false;
     }
     const reply: Message = {
       ...this.#replyShell(m, def),
@@ -560,9 +574,11 @@ export class Node implements NodeServices {
       ...stream,
     };
     try {
-      await this.submit([reply]);
+      await this.submit([reply], alongWith);
+      return true;
     } catch (err) {
       this.#log(`cannot queue reply to ${m.id}: ${errorText(err)}`);
+      return false;
     }
   }
 
@@ -678,6 +694,7 @@ export class Node implements NodeServices {
     this.#stopped = true;
     await this.supervisor.stopAll();
     await this.#replyFiles.idle();
+    await this.#batcher.flush();
     await this.#audit.close();
     if (this.#connection) await this.#connection.drain().catch(() => {});
     else this.#nc.then((nc) => nc.close()).catch(() => {});

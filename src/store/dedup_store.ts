@@ -1,5 +1,5 @@
 import type { Message } from "../message/schema.ts";
-import type { KvBatcher } from "./kv_batcher.ts";
+import type { KvBatcher, KvWrite } from "./kv_batcher.ts";
 
 /**
  * What a receiver remembers of a message it has taken on. While it runs, the message itself,
@@ -105,6 +105,23 @@ export class DedupStore {
       expireIn: this.#retentionMs,
       bytes: state === "done" ? 64 : 1024 + (keep ? message.data.length * 3 : 0),
     }]);
+  }
+
+  /**
+   * The write that marks `message` finished, for the caller to commit together with what
+   * finishing it produced (its reply), or deferred (a store, which recovery never repeats).
+   */
+  doneMark(message: Message): KvWrite {
+    const now = Date.now();
+    if (!this.#recent.has(message.id)) this.#recent.set(message.id, now);
+    const value: DedupRecord = { state: "done", at: now };
+    return {
+      op: "set",
+      key: ["dedup", message.id],
+      value,
+      expireIn: this.#retentionMs,
+      bytes: 64,
+    };
   }
 
   /** Records left `running` by an earlier process that stopped before finishing them. */

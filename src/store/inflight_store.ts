@@ -32,8 +32,11 @@ export class InflightStore {
     return this.#parts.size;
   }
 
-  /** Persists `messages`; resolves once they are durable. */
-  put(messages: readonly Message[]): Promise<void> {
+  /**
+   * Persists `messages`, in one commit with `alongWith` (e.g. the "done" mark of the message
+   * they answer); resolves once they are durable.
+   */
+  put(messages: readonly Message[], alongWith: readonly KvWrite[] = []): Promise<void> {
     const writes: KvWrite[] = [];
     for (const m of messages) {
       const bytes = this.#encoder.encode(JSON.stringify(m));
@@ -47,17 +50,22 @@ export class InflightStore {
       }
       this.#parts.set(m.id, n);
     }
+    writes.push(...alongWith);
     return this.#batcher.write(writes);
   }
 
-  /** Removes a finished message. */
+  /**
+   * Removes a finished message. Deferred (see {@linkcode KvBatcher.defer}): if a crash loses the
+   * delete, the message is sent again after the restart and its receiver ACKs it as a duplicate
+   * without running it again.
+   */
   remove(id: string): Promise<void> {
     const n = this.#parts.get(id);
     if (n === undefined) return Promise.resolve();
     this.#parts.delete(id);
     const writes: KvWrite[] = [];
     for (let i = 0; i < n; i++) writes.push({ op: "delete", key: ["inflight", id, i] });
-    return this.#batcher.write(writes);
+    return this.#batcher.defer(writes);
   }
 
   /** Yields every persisted message, oldest first; unreadable records are reported and skipped. */

@@ -13,6 +13,9 @@ interface Pending {
 // Deno KV allows 1000 mutations and about 800 KiB per atomic commit; stay under both.
 const MAX_MUTATIONS = 900;
 const MAX_BYTES = 700 * 1024;
+/** Longest a deferred write waits for a commit to ride along with. */
+export const LAZY_MS = 25;
+const LAZY_MAX_MUTATIONS = 400;
 
 /**
  * Groups writes from many concurrent callers into few atomic KV commits. Sequential single
@@ -31,9 +34,62 @@ export class KvBatcher {
   #kv: Deno.Kv;
   #queue: Pending[] = [];
   #committing = false;
+  #lazy: Pending[] = [];
+  #lazyMutations = 0;
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(kv: Deno.Kv) {
     this.#kv = kv;
+  }
+
+  /**
+   * Queues bookkeeping whose loss in a crash is repaired at the next start (the delete of a
+   * delivered message: a resend is a duplicate to its receiver; the "done" mark of a store:
+   * recovery does not append twice). It rides along with the next {@linkcode write}, or is
+   * committed on its own within {@linkcode LAZY_MS}, so that it never holds up a commit a
+   * message is waiting for. The promise resolves once it is durable.
+   */
+  defer(writes: KvWrite[]): Promise<void> {
+    if (writes.length === 0) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) =>
+      this.#lazy.push({ writes, bytes: 64 * writes.length, resolve, reject })
+    );
+    this.#lazyMutations += writes.length;
+    if (this.#lazyMutations >= LAZY_MAX_MUTATIONS) this.#flushLazy();
+    else if (this.#lazyTimer === undefined) {
+      this.#lazyTimer = setTimeout(() => this.#flushLazy(), LAZY_MS);
+    }
+    return done;
+  }
+
+  /** Commits what {@linkcode defer} holds now (before the database is closed). */
+  flush(): Promise<void> {
+    const pending = [...this.#lazy, ...this.#queue].map((p) =>
+      new Promise<void>((resolve) => {
+        const { resolve: r, reject: j } = p;
+        p.resolve = () => (r(), resolve());
+        p.reject = (e) => (j(e), resolve());
+      })
+    );
+    this.#flushLazy();
+    return Promise.all(pending).then(() => {});
+  }
+
+  #flushLazy(): void {
+    if (this.#lazyTimer !== undefined) clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
+    if (this.#lazy.length === 0) return;
+    this.#queue.push(...this.#takeLazy());
+    if (!this.#committing) this.#drain();
+  }
+
+  #takeLazy(): Pending[] {
+    const lazy = this.#lazy;
+    this.#lazy = [];
+    this.#lazyMutations = 0;
+    if (this.#lazyTimer !== undefined) clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
+    return lazy;
   }
 
   /** Commits `writes` in order, together with other callers' writes. */
@@ -69,6 +125,9 @@ export class KvBatcher {
       // which cost up to 4 ms on each of the four commits on a round trip's path.
       await Promise.resolve();
       while (this.#queue.length > 0) {
+        // Deferred bookkeeping rides along with this commit (it is queued ahead: its writes
+        // are older than the ones waiting).
+        if (this.#lazy.length > 0) this.#queue.unshift(...this.#takeLazy());
         const batch: Pending[] = [];
         let mutations = 0;
         let bytes = 0;
