@@ -1,9 +1,32 @@
 /**
  * Prometheus metrics of one node, in a registry of its own (several nodes can share a process).
+ * prom-client is loaded only when the node serves metrics (`-promHostAndPort`): an agent that
+ * does not export them counts nothing and does not carry the library (about 8 MB of memory).
  *
  * @module
  */
-import client from "npm:prom-client@15.1.3";
+import type client from "npm:prom-client@15.1.3";
+
+type PromClient = typeof client;
+type Labels<L extends string> = Partial<Record<L, string | number>>;
+
+/** A counter as the node uses it. */
+export interface CounterLike<L extends string> {
+  inc(labels: Labels<L>, value?: number): void;
+}
+
+/** A histogram as the node uses it. */
+export interface HistogramLike<L extends string> {
+  observe(labels: Labels<L>, value: number): void;
+}
+
+/** A gauge as the node uses it. */
+export interface GaugeLike {
+  set(value: number): void;
+}
+
+// What a node without metrics updates: nothing.
+const NOTHING = { inc() {}, observe() {}, set() {} };
 
 /** Where the gauges read their values at scrape time, so the hot path never updates them. */
 export interface MetricSources {
@@ -44,32 +67,50 @@ const LATENCY_BUCKETS = [
  * @example
  * ```ts
  * import { Metrics } from "./metrics.ts";
- * const m = new Metrics({ defaultMetrics: false });
- * m.accepted.inc({ method: "REQPing", peer: "ship1" });
- * console.log((await m.registry.metrics()).includes("steward_messages_accepted_total"));
+ * const m = await Metrics.open({ serve: false });
+ * m.accepted.inc({ method: "REQPing", peer: "ship1" }); // counts nothing: not served
+ * console.log(m.registry); // undefined
  * ```
  */
 export class Metrics {
-  readonly registry: client.Registry = new client.Registry();
-  readonly accepted: client.Counter<"method" | "peer">;
-  readonly published: client.Counter<"method" | "peer">;
-  readonly delivered: client.Counter<"method" | "peer">;
-  readonly retried: client.Counter<"method" | "peer">;
-  readonly failed: client.Counter<"method" | "peer" | "reason">;
-  readonly received: client.Counter<"method" | "peer">;
-  readonly executed: client.Counter<"method" | "peer" | "outcome">;
-  readonly duplicates: client.Counter<"method" | "peer">;
-  readonly rejected: client.Counter<"input">;
-  readonly errors: client.Counter<"kind">;
-  readonly ackLatency: client.Histogram<"method">;
-  readonly endToEndLatency: client.Histogram<"method">;
-  readonly inflight: client.Gauge;
-  readonly ringBufferDepth: client.Gauge;
-  readonly processes: client.Gauge<"kind">;
-  readonly helloAge: client.Gauge<"node">;
+  /** The registry served at `/metrics`; absent when the node does not serve metrics. */
+  readonly registry: client.Registry | undefined;
+  readonly accepted: CounterLike<"method" | "peer"> = NOTHING;
+  readonly published: CounterLike<"method" | "peer"> = NOTHING;
+  readonly delivered: CounterLike<"method" | "peer"> = NOTHING;
+  readonly retried: CounterLike<"method" | "peer"> = NOTHING;
+  readonly failed: CounterLike<"method" | "peer" | "reason"> = NOTHING;
+  readonly received: CounterLike<"method" | "peer"> = NOTHING;
+  readonly executed: CounterLike<"method" | "peer" | "outcome"> = NOTHING;
+  readonly duplicates: CounterLike<"method" | "peer"> = NOTHING;
+  readonly rejected: CounterLike<"input"> = NOTHING;
+  readonly errors: CounterLike<"kind"> = NOTHING;
+  readonly ackLatency: HistogramLike<"method"> = NOTHING;
+  readonly endToEndLatency: HistogramLike<"method"> = NOTHING;
+  readonly inflight: GaugeLike = NOTHING;
+  readonly ringBufferDepth: GaugeLike = NOTHING;
   #sources: MetricSources | undefined;
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  /**
+   * Metrics that are served (`serve`, prom-client loaded now) or not counted at all.
+   *
+   * @example
+   * ```ts
+   * import { Metrics } from "./metrics.ts";
+   * const m = await Metrics.open({ serve: true, defaultMetrics: false });
+   * m.accepted.inc({ method: "REQPing", peer: "ship1" });
+   * console.log((await m.registry!.metrics()).includes("steward_messages_accepted_total"));
+   * ```
+   */
+  static async open(options: { serve: boolean; defaultMetrics?: boolean }): Promise<Metrics> {
+    if (!options.serve) return new Metrics(undefined, options);
+    const prom = (await import("npm:prom-client@15.1.3")).default;
+    return new Metrics(prom, options);
+  }
+
+  private constructor(client: PromClient | undefined, options: { defaultMetrics?: boolean }) {
+    if (!client) return;
+    this.registry = new client.Registry();
     const registers = [this.registry];
     const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
       new client.Counter<L>({ name, help, labelNames, registers });
@@ -151,7 +192,7 @@ export class Metrics {
         if (s) this.set(s.ringBufferDepth());
       },
     });
-    this.processes = new client.Gauge({
+    new client.Gauge({
       name: "steward_processes",
       help: "Supervised processes by kind",
       labelNames: ["kind"],
@@ -164,7 +205,7 @@ export class Metrics {
         for (const [kind, n] of counts) this.set({ kind }, n);
       },
     });
-    this.helloAge = new client.Gauge({
+    new client.Gauge({
       name: "steward_hello_age_seconds",
       help: "Seconds since each node's last hello (central)",
       labelNames: ["node"],
@@ -191,14 +232,14 @@ export class Metrics {
    * @example
    * ```ts
    * import { Metrics } from "./metrics.ts";
-   * const m = new Metrics({ defaultMetrics: false });
+   * const m = await Metrics.open({ serve: true, defaultMetrics: false });
    * m.readFrom({
    *   processes: () => [{ kind: "subscriber" }],
    *   inflight: () => 3,
    *   ringBufferDepth: () => 0,
    *   helloSeen: () => Promise.resolve({ ship1: Date.now() }),
    * });
-   * console.log((await m.registry.metrics()).includes("steward_inflight_messages 3"));
+   * console.log((await m.registry!.metrics()).includes("steward_inflight_messages 3"));
    * ```
    */
   readFrom(sources: MetricSources): void {

@@ -6,6 +6,7 @@ export const ping: MethodDefinition = {
   event: "EventACK",
   defaultReplyMethod: "REQPong",
   flag: "startSubREQPing",
+  instant: true,
   description: "answer with a pong",
   handler({ node, message }) {
     // The ping's id in the answer lets an operator match pongs to pings and count them.

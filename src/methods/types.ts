@@ -59,6 +59,14 @@ export interface MethodDefinition {
    * is the lesser harm, while commands keep strict at-most-once (recorded, ACKed, then run).
    */
   readonly runBeforeAck?: boolean;
+  /**
+   * True for methods whose handler is quick and changes nothing (a ping, a listing): they run
+   * before the ACK, and their reply and "done" record are committed together before it. A
+   * crash before that commit loses nothing that was ACKed (the sender resends, and the method
+   * runs then); after it, the resend is a duplicate. One commit on the receiver's path instead
+   * of two (record, then reply).
+   */
+  readonly instant?: boolean;
   /** The `--startSubREQ…` flag that starts its subscriber. */
   readonly flag: FlagName;
   /** One line for `--help` and documentation. */

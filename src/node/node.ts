@@ -102,6 +102,7 @@ export class Node implements NodeServices {
     audit: AuditLog,
     options: NodeOptions,
     security: Security,
+    metrics: Metrics,
   ) {
     this.config = config;
     this.security = security;
@@ -110,7 +111,7 @@ export class Node implements NodeServices {
     this.#audit = audit;
     this.#print = options.print ?? ((line) => console.log(line));
     this.#log = options.log ?? ((line) => console.error(line));
-    this.metrics = new Metrics({ defaultMetrics: options.defaultMetrics });
+    this.metrics = metrics;
     this.supervisor = new Supervisor((info, err) =>
       this.reportError(`process ${info.kind} ${info.name} failed: ${errorText(err)}`)
     );
@@ -201,7 +202,11 @@ export class Node implements NodeServices {
       kv.close();
       throw new Error(`Cannot load the node's signing key and ACL: ${errorText(err)}`);
     }
-    const node = new Node(config, kv, audit, options, security);
+    const metrics = await Metrics.open({
+      serve: config.promHostAndPort !== "",
+      defaultMetrics: options.defaultMetrics,
+    });
+    const node = new Node(config, kv, audit, options, security, metrics);
     started.node = node;
     await node.#boot();
     return node;
@@ -226,7 +231,7 @@ export class Node implements NodeServices {
       if (this.config[method.flag]) this.startSubscriber(method.name);
     }
     await startInputs(this);
-    if (this.config.promHostAndPort) {
+    if (this.metrics.registry) {
       const prom = serveMetrics(this.metrics.registry, this.config.promHostAndPort);
       this.supervisor.start("listener", `prom:${this.config.promHostAndPort}`, (s) => prom.run(s));
     }

@@ -193,6 +193,15 @@ export class Subscriber {
       this.#answer(msg, { id: m.id, ok: true, duplicate: true });
       return;
     }
+    if (this.definition.instant) {
+      // Run now; its reply and its "done" record are committed together, then it is ACKed.
+      await turn;
+      const ran = this.#deps.execute(m, this.definition);
+      taken();
+      await ran;
+      this.#answer(msg, { id: m.id, ok: true });
+      return;
+    }
     // Recorded before the ACK: a resend after a lost ACK, or after our restart, is a duplicate.
     // For a store (runBeforeAck) the record is also its write-ahead entry: a restart between
     // record and store finishes the store instead of losing or repeating it.
