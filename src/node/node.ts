@@ -453,7 +453,9 @@ export class Node implements NodeServices {
       release: (id) => this.#dedup.release(id),
       takeOn: (m) => this.#dedup.record(m, "running"),
       execute: (m, d) => this.#execute(m, d),
-      refused: (reason, m) => this.reportError(`refused: ${reason}`, m),
+      refused: (reason, m) => {
+        if (!m || !this.security.refusedQuietly(m.id)) this.reportError(`refused: ${reason}`, m);
+      },
       received: (m) => this.metrics.received.inc({ method: m.method, peer: m.fromNode }),
       duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: m.fromNode }),
       maxMessageSize: this.config.maxMessageSize,

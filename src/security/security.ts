@@ -58,6 +58,7 @@ export class Security {
   readonly #preApproved: ApprovedKeysFolder | undefined;
   #distribution: ReturnType<typeof setTimeout> | undefined;
   #approving = new Map<string, Promise<string | undefined>>();
+  #quiet = new Set<string>();
   #config: Readonly<Config>;
   #options: SecurityOptions;
 
@@ -155,6 +156,14 @@ export class Security {
       // A pre-seeded approval first: the key the hello announces is then simply "known".
       await this.#trustedKey(message.fromNode);
       await this.#collectKey(message, raw);
+      const record = await this.registry?.get(message.fromNode);
+      const pending = record?.state === "pending" && record.publicKey === raw.publicKey;
+      if (pending && this.#config.requireSignatures) {
+        // Said once in the log when the key arrived; every later hello is refused quietly.
+        this.#quiet.add(message.id);
+        return `hello from ${message.fromNode} refused: its key is pending approval ` +
+          `(approve with -approveKey=${message.fromNode})`;
+      }
     }
     if (await this.#mustVerify(message)) {
       const problem = await this.#verify(message, raw);
@@ -275,6 +284,14 @@ export class Security {
       );
     }
     return undefined;
+  }
+
+  /**
+   * Whether the refusal of message `id` was already explained in the log (a hello from a node
+   * whose key waits for approval) and need not be reported to the error log again.
+   */
+  refusedQuietly(id: string): boolean {
+    return this.#quiet.delete(id);
   }
 
   /** Central: records the key a hello announces, once the hello proves it holds that key. */

@@ -81,12 +81,21 @@ Deno.test(
     const { central } = fleet;
     const nc = await connect({ servers: [fleet.broker.address] });
     try {
-      // Before approval central refuses ship1's messages (its hellos).
+      // Before approval central refuses ship1's messages: its hellos say "pending approval" once
+      // in the log, not once per hello in the error log; anything else is refused and reported.
       await waitFor(
-        () => central.output.includes("no trusted key for node ship1"),
+        () => central.output.includes("new key of ship1 is pending approval"),
         15_000,
-        "central refusing the unapproved ship1",
+        "central to see ship1's key",
       );
+      await ship1.send({ toNode: "central", method: "REQPing", ACKTimeout: 1, retries: 0 });
+      await waitFor(
+        async () => /no trusted key for node ship1/.test(await central.errorLog("central")),
+        15_000,
+        "central refusing the unapproved ship1's ping",
+      );
+      await delay(2500); // Two more hellos.
+      assertEquals(/REQHello/.test(await central.errorLog("central")), false);
       await approve(central, ship1);
       // The private key is readable only by its owner.
       const keyFile = join(ship1.dir, "etc", "steward_ed25519.key");
