@@ -41,6 +41,7 @@ export class KeyRegistry {
   // took 0.4 s to be admitted). Every write goes through #write, which updates the cache once
   // committed; a read only fills an entry no write has set meanwhile.
   #cache = new Map<string, KeyRecord | undefined>();
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(kv: Deno.Kv) {
     this.#kv = kv;
@@ -105,11 +106,17 @@ export class KeyRegistry {
     return { version, central, keys };
   }
 
-  async #write(record: KeyRecord, bump: boolean): Promise<void> {
-    const version = (await this.#kv.get<number>([...VERSION])).value ?? 0;
-    const op = this.#kv.atomic().set([...PREFIX, record.node], record);
-    if (bump) op.set([...VERSION], version + 1);
-    await op.commit();
-    this.#cache.set(record.node, record);
+  #write(record: KeyRecord, bump: boolean): Promise<void> {
+    // One at a time: two approvals read-modify-writing the version together would both write
+    // version + 1, and a node holding the first set would never be sent the second.
+    const written = this.#writing.then(async () => {
+      const version = (await this.#kv.get<number>([...VERSION])).value ?? 0;
+      const op = this.#kv.atomic().set([...PREFIX, record.node], record);
+      if (bump) op.set([...VERSION], version + 1);
+      await op.commit();
+      this.#cache.set(record.node, record);
+    });
+    this.#writing = written.catch(() => {});
+    return written;
   }
 }

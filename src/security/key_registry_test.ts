@@ -25,3 +25,16 @@ Deno.test("KeyRegistry: a key is pending until approved; revocation and a change
     kv.close();
   }
 });
+
+Deno.test("KeyRegistry: concurrent approvals each get their own version", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const r = new KeyRegistry(kv);
+    await Promise.all(["ship1", "ship2", "ship3"].map((n) => r.approve(n, `K-${n}`)));
+    const set = await r.trustedSet("C");
+    assertEquals(set.version, 3);
+    assertEquals(Object.keys(set.keys).sort(), ["ship1", "ship2", "ship3"]);
+  } finally {
+    kv.close();
+  }
+});
