@@ -46,6 +46,7 @@ export class AclStore {
   #kv: Deno.Kv;
   #folder: string;
   #current: Acl;
+  #updating: Promise<unknown> = Promise.resolve();
 
   private constructor(kv: Deno.Kv, folder: string, current: Acl) {
     this.#kv = kv;
@@ -75,18 +76,23 @@ export class AclStore {
    *
    * @throws {Error} when `candidate` is not a valid ACL or not newer than the one in force.
    */
-  async update(candidate: unknown): Promise<number> {
-    const parsed = aclSchema.safeParse(candidate);
-    if (!parsed.success) throw new Error(`invalid ACL: ${parsed.error.message}`);
-    if (parsed.data.version <= this.#current.version) {
-      throw new Error(
-        `ACL version ${parsed.data.version} is not newer than version ${this.#current.version} ` +
-          `in force`,
-      );
-    }
-    await this.#persist(parsed.data);
-    this.#current = parsed.data;
-    return parsed.data.version;
+  update(candidate: unknown): Promise<number> {
+    // One at a time: two updates arriving together must not let the older one be stored last.
+    const updated = this.#updating.then(async () => {
+      const parsed = aclSchema.safeParse(candidate);
+      if (!parsed.success) throw new Error(`invalid ACL: ${parsed.error.message}`);
+      if (parsed.data.version <= this.#current.version) {
+        throw new Error(
+          `ACL version ${parsed.data.version} is not newer than version ` +
+            `${this.#current.version} in force`,
+        );
+      }
+      await this.#persist(parsed.data);
+      this.#current = parsed.data;
+      return parsed.data.version;
+    });
+    this.#updating = updated.catch(() => 0);
+    return updated;
   }
 
   async #persist(acl: Acl): Promise<void> {

@@ -19,3 +19,22 @@ Deno.test("AclStore keeps the newest valid ACL in KV and acl.json, refusing stal
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("AclStore: of two updates arriving together, the newer stays in force", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = await AclStore.open(kv, dir, "central");
+    const results = await Promise.allSettled([
+      store.update({ version: 3, rules: [] }),
+      store.update({ version: 2, rules: [] }),
+    ]);
+    assertEquals(results.map((r) => r.status), ["fulfilled", "rejected"]);
+    assertEquals(store.current.version, 3);
+    assertEquals((await readAclFile(dir))?.version, 3);
+    assertEquals((await AclStore.open(kv, dir, "central")).current.version, 3);
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

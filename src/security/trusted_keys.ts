@@ -23,6 +23,7 @@ export const trustedSetSchema = z.object({
 export class TrustedKeys {
   #kv: Deno.Kv;
   #set: TrustedSet | undefined;
+  #replacing: Promise<unknown> = Promise.resolve();
 
   private constructor(kv: Deno.Kv, set: TrustedSet | undefined) {
     this.#kv = kv;
@@ -46,10 +47,15 @@ export class TrustedKeys {
   }
 
   /** Stores `set` when newer than the one in force; returns the version in force. */
-  async replace(set: TrustedSet): Promise<number> {
-    if (this.#set && set.version <= this.#set.version) return this.#set.version;
-    await this.#kv.set(KEY, set);
-    this.#set = set;
-    return set.version;
+  replace(set: TrustedSet): Promise<number> {
+    // One at a time: two sets arriving together must not let the older one be stored last.
+    const replaced = this.#replacing.then(async () => {
+      if (this.#set && set.version <= this.#set.version) return this.#set.version;
+      await this.#kv.set(KEY, set);
+      this.#set = set;
+      return set.version;
+    });
+    this.#replacing = replaced.catch(() => 0);
+    return replaced;
   }
 }
