@@ -449,7 +449,8 @@ export class Node implements NodeServices {
     const sub = new Subscriber(def, {
       nodeName: this.config.nodeName,
       connection: () => this.#nc,
-      claim: (id) => this.#dedup.claim(id),
+      claim: (id, lookup) => this.#dedup.claim(id, lookup),
+      lookup: (id) => this.#dedup.lookup(id),
       release: (id) => this.#dedup.release(id),
       takeOn: (m) => this.#dedup.record(m, "running"),
       execute: (m, d) => this.#execute(m, d),

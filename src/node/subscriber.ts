@@ -16,7 +16,9 @@ export interface SubscriberDeps {
   nodeName: string;
   connection(): Promise<NatsConnection>;
   /** True the first time `id` is seen, false for a resend (at most once execution). */
-  claim(id: string): Promise<boolean>;
+  claim(id: string, lookup?: Promise<number | undefined>): Promise<boolean>;
+  /** Starts reading the dedup record of `id` early, for {@linkcode claim}. */
+  lookup?(id: string): Promise<number | undefined>;
   /** Gives up a claim whose record could not be written. */
   release(id: string): void;
   /** Persists that `message` was taken on; resolves once durable. */
@@ -182,13 +184,16 @@ export class Subscriber {
     }
     const { message: m, raw } = parsed;
     this.#deps.received(m);
+    // The KV read of the dedup record runs while the signature is checked.
+    const lookup = this.#deps.lookup?.(m.id);
+    lookup?.catch(() => {}); // A refused message never awaits it.
     const problem = this.#check(m) ?? await this.#deps.admit?.(m, raw);
     if (problem) {
       this.#answer(msg, { id: m.id, ok: false, error: problem });
       this.#deps.refused(problem, m);
       return;
     }
-    if (!await this.#deps.claim(m.id)) {
+    if (!await this.#deps.claim(m.id, lookup)) {
       this.#deps.duplicate(m);
       this.#answer(msg, { id: m.id, ok: true, duplicate: true });
       return;

@@ -52,15 +52,24 @@ export class DedupStore {
    * this process or an earlier one. The claim is made before any await, so a resend arriving
    * while the first copy is still being recorded cannot also be claimed.
    */
-  async claim(id: string): Promise<boolean> {
+  async claim(id: string, lookup?: Promise<number | undefined>): Promise<boolean> {
     const now = Date.now();
     const at = this.#recent.get(id);
     if (at !== undefined && now - at < this.#retentionMs) return false;
     this.#recent.set(id, now);
-    const recordedAt = await this.#read(id);
+    const recordedAt = await (lookup ?? this.#read(id));
     // KV drops expired keys lazily (an open database still reads them back): past the
     // retention a record no longer counts, in this process as after a restart.
     return recordedAt === undefined || now - recordedAt >= this.#retentionMs;
+  }
+
+  /**
+   * Starts reading what KV holds for `id` (to pass to {@linkcode claim}), so that the read
+   * overlaps the checks a message goes through before it is claimed. Safe to read early: a
+   * record of `id` can only be written after a claim of `id`, which the claim sees in memory.
+   */
+  lookup(id: string): Promise<number | undefined> {
+    return this.#read(id);
   }
 
   /** When `id` was recorded, read together with the other reads of the same tick. */

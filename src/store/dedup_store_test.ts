@@ -39,3 +39,20 @@ Deno.test("DedupStore remembers recorded ids across processes and lists interrup
     kv.close();
   }
 });
+
+Deno.test("DedupStore: a lookup started before the checks gives claim() the same answer", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const first = new DedupStore(kv, new KvBatcher(kv), 60_000);
+    await first.claim("old");
+    await first.record(message("old"), "running");
+    const second = new DedupStore(kv, new KvBatcher(kv), 60_000);
+    const [old, fresh, again] = [second.lookup("old"), second.lookup("new"), second.lookup("new")];
+    assertEquals(await second.claim("old", old), false);
+    assertEquals(await second.claim("new", fresh), true);
+    // Looked up before the first claim, the second copy is still caught (in memory).
+    assertEquals(await second.claim("new", again), false);
+  } finally {
+    kv.close();
+  }
+});
