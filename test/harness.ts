@@ -12,12 +12,22 @@ import { provision, trustFlags } from "./pki.ts";
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
 
-/** Returns a TCP port that is free on 127.0.0.1 right now. */
+/**
+ * Returns a TCP port that is free on 127.0.0.1 right now, below Linux's ephemeral range
+ * (32768–60999): a port the OS hands out for port 0 can be taken by any outgoing connection (a
+ * NATS client's, say) before the broker or listener that was given it binds it.
+ */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // In use: try another.
+    }
+  }
+  throw new Error("no free port found between 20000 and 32000");
 }
 
 /** Polls `check` until it returns a truthy value, or throws after `timeoutMs`. */
