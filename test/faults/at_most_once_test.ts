@@ -175,6 +175,8 @@ Deno.test(
       const id2 = `amo-${crypto.randomUUID()}`;
       const payload2 = stamped(id2, `echo ran2 >> ${marker}`, "pruned.txt");
       await request(nc, payload2);
+      // Ran before the restart (it runs after its ACK: a stop in between would interrupt it).
+      await waitFor(async () => lines(await readOr(marker)) === 3, 15_000, "first run of id2");
       await ship1.stop();
       await ship1.restart();
       const restartedWithin = await request(nc, payload2);
