@@ -1,5 +1,5 @@
 /**
- * A stamped message for unit tests, with every required field set to a small valid value.
+ * A stamped message for tests, with every required field set to a small valid value.
  *
  * @module
  */

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { assertEquals, assertMatch } from "../assert.ts";
 import { Agent, delay, Fleet, readOr, waitFor } from "../harness.ts";
 import { signedBy } from "../pki.ts";
+import { testMessage } from "../message_fixture.ts";
 import type { Acl } from "../../src/security/acl.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -286,13 +287,11 @@ Deno.test(
     try {
       const central = fleet.get("central");
       const target = `escape-${crypto.randomUUID()}`;
-      const message = {
+      const message = testMessage({
         id: `evil-${crypto.randomUUID()}`,
         fromNode: "ship1", // Signed with ship1's key below: a trusted node, gone rogue.
         toNode: "central",
         method: "REQToFile",
-        methodArgs: [],
-        replyMethodArgs: [],
         directory: "../../../../../../../tmp",
         fileName: target,
         data: "pwned",
@@ -304,7 +303,7 @@ Deno.test(
         replyMethodTimeout: 5,
         createdAt: Date.now(),
         isReply: true,
-      };
+      });
       const ack = await nc.request(
         "central.REQToFile.EventACK",
         await signedBy("ship1", message),

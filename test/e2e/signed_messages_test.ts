@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { Agent, Broker, delay, Fleet, readOr, ROOT, waitFor } from "../harness.ts";
 import { fleetKeys } from "../pki.ts";
+import { testMessage } from "../message_fixture.ts";
 import { AGENT_ENTRY, agentDenoFlags } from "../../src/permissions.ts";
 import { APPROVED_KEYS_FOLDER, preApproveKey } from "../../src/security/approved_keys.ts";
 import { loadOrCreateNodeKeys, PUBLIC_KEY_FILE } from "../../src/security/node_keys.ts";
@@ -49,6 +50,22 @@ async function approve(central: Agent, ship: Agent): Promise<void> {
     `approval of ${ship.name}`,
   );
   await waitFor(() => ship.output.includes("pinned central's key"), 15_000, "central pinned");
+}
+
+/** The operator revokes `node`'s key on central (`REQKeyRevoke`) and waits until it is done. */
+async function revoke(central: Agent, node: string): Promise<void> {
+  await central.send({
+    toNode: "central",
+    method: "REQKeyRevoke",
+    methodArgs: [node],
+    directory: "keys",
+    fileName: "keys.log",
+  });
+  await waitFor(
+    async () => (await readOr(central.file("keys", "central", "keys.log"))).includes("revoked"),
+    15_000,
+    "revocation",
+  );
 }
 
 async function runEcho(central: Agent, ship: string, word: string, file: string) {
@@ -201,18 +218,7 @@ Deno.test(
       await runEcho(central, "ship2", "before", "r.txt");
       await waitFor(() => readOr(central.file("signed", "ship2", "r.txt")), 15_000);
 
-      await central.send({
-        toNode: "central",
-        method: "REQKeyRevoke",
-        methodArgs: ["ship2"],
-        directory: "keys",
-        fileName: "keys.log",
-      });
-      await waitFor(
-        async () => (await readOr(central.file("keys", "central", "keys.log"))).includes("revoked"),
-        15_000,
-        "revocation",
-      );
+      await revoke(central, "ship2");
       await central.send({ toNode: "central", method: "REQKeyList", directory: "keys" });
       const list = await waitFor(
         () => readOr(central.file("keys", "central", "REQKeyList.result")),
@@ -261,25 +267,19 @@ Deno.test(
     const nc = await connect({ servers: [broker.address] });
     try {
       const marker = join(ship1.dir, "marker.txt");
-      const forged = (id: string) => ({
-        id,
-        fromNode: "central",
-        toNode: "ship1",
-        method: "REQCliCommand",
-        methodArgs: ["bash", "-c", `echo ${id} >> ${marker}`],
-        replyMethodArgs: [],
-        directory: "",
-        fileName: "",
-        data: "",
-        ACKTimeout: 5,
-        retries: 0,
-        replyACKTimeout: 5,
-        replyRetries: 0,
-        methodTimeout: 5,
-        replyMethodTimeout: 5,
-        createdAt: Date.now(),
-        isReply: false,
-      });
+      const forged = (id: string) =>
+        testMessage({
+          id,
+          method: "REQCliCommand",
+          methodArgs: ["bash", "-c", `echo ${id} >> ${marker}`],
+          ACKTimeout: 5,
+          retries: 0,
+          replyACKTimeout: 5,
+          replyRetries: 0,
+          methodTimeout: 5,
+          replyMethodTimeout: 5,
+          createdAt: Date.now(),
+        });
       // Before ship1 knows central's key, an unsigned message claiming to be central runs (the
       // seed's zero-setup behaviour this flag keeps; broker auth is what protects such a fleet).
       assertEquals((await ask(nc, "ship1.REQCliCommand.CommandACK", forged("before"))).ok, true);
@@ -322,18 +322,7 @@ Deno.test(
       assertMatch(pongs, /pong from central/);
       assertMatch(central.output, /approved the key of ship1 pre-seeded in .*ship1\.pub/);
 
-      await central.send({
-        toNode: "central",
-        method: "REQKeyRevoke",
-        methodArgs: ["ship1"],
-        directory: "keys",
-        fileName: "keys.log",
-      });
-      await waitFor(
-        async () => (await readOr(central.file("keys", "central", "keys.log"))).includes("revoked"),
-        15_000,
-        "revocation",
-      );
+      await revoke(central, "ship1");
       await waitFor(
         async () => {
           await ship1.send({ toNode: "central", method: "REQPing", ACKTimeout: 1, retries: 0 });

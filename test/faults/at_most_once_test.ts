@@ -7,6 +7,7 @@ import { connect, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0"
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { delay, Fleet, readOr, waitFor } from "../harness.ts";
 import { fleetKeys, signedBy } from "../pki.ts";
+import { testMessage } from "../message_fixture.ts";
 import { verifyMessage } from "../../src/security/signature.ts";
 import { figure, OPTS } from "./support.ts";
 
@@ -14,14 +15,11 @@ const SUBJECT = "ship1.REQCliCommand.CommandACK";
 
 /** A stamped REQCliCommand from "central" to ship1, as central would publish it (unsigned). */
 function stamped(id: string, script: string, fileName: string): Record<string, unknown> {
-  const message = {
+  return testMessage({
     id,
-    toNode: "ship1",
-    fromNode: "central",
     method: "REQCliCommand",
     methodArgs: ["bash", "-c", script],
     replyMethod: "REQToFileAppend",
-    replyMethodArgs: [],
     ACKTimeout: 5,
     retries: 0,
     replyACKTimeout: 5,
@@ -30,11 +28,8 @@ function stamped(id: string, script: string, fileName: string): Record<string, u
     replyMethodTimeout: 10,
     directory: "amo",
     fileName,
-    data: "",
     createdAt: Date.now(),
-    isReply: false,
-  };
-  return message;
+  });
 }
 
 interface Ack {
