@@ -78,15 +78,15 @@ export class ReplyWaiter {
   }
 
   /**
-   * Accepts `input` (one message, or one per `toNodes` entry) as an input would, and resolves
-   * with every reply once all are handled.
+   * Accepts `input` (one message, or one per `toNodes` entry) as an input would (sent while its
+   * commit is in flight, see `Node.submit`), and resolves with every reply once all are handled.
    */
   async send(input: Record<string, unknown>): Promise<Message[]> {
     const messages = this.#node.stamp(inputMessageSchema.parse(input));
     const replies = messages.map((m) =>
       new Promise<Message>((resolve) => this.#waiting.set(m.id, resolve))
     );
-    await this.#node.submit(messages);
+    await this.#node.submit(messages, [], { sendEarly: true });
     return Promise.all(replies);
   }
 
@@ -99,7 +99,7 @@ export class ReplyWaiter {
         this.#waiting.set(m.id, () => resolve(performance.now() - t0))
       )
     );
-    await this.#node.submit(messages);
+    await this.#node.submit(messages, [], { sendEarly: true });
     return Promise.all(done);
   }
 }

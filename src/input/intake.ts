@@ -137,7 +137,8 @@ export async function intakeValue(node: Node, raw: unknown, input: string): Prom
   });
   if (accepted.length > 0) {
     try {
-      await node.submit(accepted);
+      // Sent while its commit is in flight; "accepted" is answered only once it is durable.
+      await node.submit(accepted, [], { sendEarly: true });
     } catch (err) {
       const error = `not stored: ${(err as Error).message}`;
       return {

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Creates a generator of message ids that sort in the order they were made, so KV listings of
  * inflight messages come back oldest first.
@@ -21,4 +23,23 @@ export function createIdGenerator(): () => string {
     const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36).padStart(7, "0");
     return `${now.toString(36).padStart(9, "0")}${counter.toString(36).padStart(4, "0")}${random}`;
   };
+}
+
+/**
+ * The id of the reply to message `requestId` from a method that may run a second time after
+ * its node crashed (an `instant` one, whose reply is sent before it is durable): the same on
+ * every run, so that a second reply is a duplicate to its receiver instead of a second result.
+ * It sorts with the request (same time prefix) and differs from it.
+ *
+ * @example
+ * ```ts
+ * import { replyIdFor } from "./id.ts";
+ * console.assert(replyIdFor("0mwwwl4j0000005wnluf") === replyIdFor("0mwwwl4j0000005wnluf"));
+ * console.assert(replyIdFor("0mwwwl4j0000005wnluf") !== "0mwwwl4j0000005wnluf");
+ * ```
+ */
+export function replyIdFor(requestId: string): string {
+  const digest = createHash("sha256").update(`reply of ${requestId}`).digest();
+  const tail = digest.readUInt32BE(0).toString(36).padStart(7, "0");
+  return `${requestId.slice(0, 13)}${tail}`;
 }

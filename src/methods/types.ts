@@ -64,7 +64,9 @@ export interface MethodDefinition {
    * before the ACK, and their reply and "done" record are committed together before it. A
    * crash before that commit loses nothing that was ACKed (the sender resends, and the method
    * runs then); after it, the resend is a duplicate. One commit on the receiver's path instead
-   * of two (record, then reply).
+   * of two (record, then reply). The reply is sent while that commit is in flight, with an id
+   * made from the request's (`replyIdFor`): if the method runs again after a crash, its second
+   * reply is a duplicate to the receiver, not a second result.
    */
   readonly instant?: boolean;
   /** The `--startSubREQ…` flag that starts its subscriber. */

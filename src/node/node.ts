@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import { AuditLog } from "../audit.ts";
 import type { Config } from "../config.ts";
-import { createIdGenerator } from "../message/id.ts";
+import { createIdGenerator, replyIdFor } from "../message/id.ts";
 import { replyFilePath } from "../message/paths.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import { subjectFor } from "../message/subject.ts";
@@ -316,19 +316,53 @@ export class Node implements NodeServices {
   }
 
   /**
-   * Persists `messages` in KV, then queues them on the ring buffer (waiting while it is full).
-   * Resolves once they are durable and queued: only then is a sender told "accepted".
+   * Persists `messages` in KV (in one commit with `alongWith`) and queues them on the ring
+   * buffer (waiting while it is full). Resolves once they are durable and queued: only then is
+   * a sender told "accepted".
+   *
+   * With `sendEarly` they are queued while their commit is in flight, so the disk's `fsync`
+   * overlaps the trip to the receiver instead of preceding it (as a Raft leader writes its log
+   * while it replicates). Nothing is promised before the commit: a message whose commit fails
+   * is answered "not stored" (it may still reach its node once, and is not kept for a
+   * restart), and one lost in a crash before its commit was never accepted. Messages whose
+   * reply runs a command here are remembered before anything is sent, as always.
    */
-  async submit(messages: readonly Message[], alongWith: readonly KvWrite[] = []): Promise<void> {
+  async submit(
+    messages: readonly Message[],
+    alongWith: readonly KvWrite[] = [],
+    options: { sendEarly?: boolean } = {},
+  ): Promise<void> {
     if (this.#stopped) throw new Error(`node ${this.config.nodeName} is stopping`);
     await this.#chains.remember(messages);
-    await this.#inflight.put(messages, alongWith);
+    const durable = this.#inflight.put(messages, alongWith);
+    if (options.sendEarly) {
+      durable.catch(() => {}); // Awaited below, once the messages are queued.
+      await this.#queue(messages);
+      try {
+        await durable;
+      } catch (err) {
+        throw new Error(
+          `${errorText(err)} (it may still reach its node once, but is not kept for a restart)`,
+        );
+      }
+      this.#accepted(messages);
+      return;
+    }
+    await durable;
+    this.#accepted(messages);
+    await this.#queue(messages);
+  }
+
+  async #queue(messages: readonly Message[]): Promise<void> {
+    for (const m of messages) await this.#ring.push(m);
+    this.metrics.ringBufferDepth.set(this.#ring.length);
+  }
+
+  #accepted(messages: readonly Message[]): void {
     this.metrics.inflight.set(this.#inflight.size);
     for (const m of messages) {
       if (!m.isReply) this.metrics.accepted.inc({ method: m.method, peer: m.toNode });
-      await this.#ring.push(m);
     }
-    this.metrics.ringBufferDepth.set(this.#ring.length);
   }
 
   /** Listens to every reply handled on this node (used to hand results to waiting clients). */
@@ -517,7 +551,10 @@ export class Node implements NodeServices {
     // its mark may wait for the next commit.
     const done = this.#dedup.doneMark(m);
     const stream = seq > 0 ? { seq, final: true } : {};
-    if (await this.#reply(m, def, result, stream, [done])) return;
+    // An instant method's reply is sent while its commit is in flight; a crash before the
+    // commit makes the method run again on the resend, and its reply (same id) a duplicate.
+    const early = def.instant === true;
+    if (await this.#reply(m, def, result, stream, [done], early)) return;
     if (def.runBeforeAck && !this.#recovering.has(m.id)) {
       this.#batcher.defer([done]).catch((err) =>
         this.#log(`cannot mark ${m.id} done: ${errorText(err)}`)
@@ -566,6 +603,7 @@ export class Node implements NodeServices {
     result: ReplyResult,
     stream: { seq?: number; final?: boolean } = {},
     alongWith: readonly KvWrite[] = [],
+    sendEarly = false,
   ): Promise<boolean> {
     if (!def.defaultReplyMethod) {
       if (!result.ok) {
@@ -580,9 +618,10 @@ export class Node implements NodeServices {
       ok: result.ok,
       ...(result.ok ? {} : { error: result.error }),
       ...stream,
+      ...(sendEarly ? { id: replyIdFor(m.id) } : {}),
     };
     try {
-      await this.submit([reply], alongWith);
+      await this.submit([reply], alongWith, { sendEarly });
       return true;
     } catch (err) {
       this.#log(`cannot queue reply to ${m.id}: ${errorText(err)}`);

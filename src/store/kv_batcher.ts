@@ -125,9 +125,10 @@ export class KvBatcher {
       // which cost up to 4 ms on each of the four commits on a round trip's path.
       await Promise.resolve();
       while (this.#queue.length > 0) {
-        // Deferred bookkeeping rides along with this commit (it is queued ahead: its writes
-        // are older than the ones waiting).
-        if (this.#lazy.length > 0) this.#queue.unshift(...this.#takeLazy());
+        // Deferred bookkeeping rides along with this commit, after the writes waiting: a
+        // message sent while its own put waits here can be delivered, and its delete deferred,
+        // before that put is committed (see Node.submit's `sendEarly`).
+        if (this.#lazy.length > 0) this.#queue.push(...this.#takeLazy());
         const batch: Pending[] = [];
         let mutations = 0;
         let bytes = 0;

@@ -57,3 +57,20 @@ Deno.test("KvBatcher: a deferred write goes alone after LAZY_MS, or at once on f
     kv.close();
   }
 });
+
+Deno.test("KvBatcher: a delete deferred while its key's put still waits for a commit comes after it", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const batcher = new KvBatcher(kv);
+    // A commit in flight, a put queued behind it, then the delete of that same key deferred
+    // (a message sent early and ACKed before its own put was committed).
+    const inFlight = batcher.write([{ op: "set", key: ["other"], value: 0 }]);
+    await Promise.resolve(); // The first commit has started; the next write waits for it.
+    const put = batcher.write([{ op: "set", key: ["m"], value: 1 }]);
+    const removed = batcher.defer([{ op: "delete", key: ["m"] }]);
+    await Promise.all([inFlight, put, removed]);
+    assertEquals((await kv.get(["m"])).value, null);
+  } finally {
+    kv.close();
+  }
+});

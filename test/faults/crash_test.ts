@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals } from "../assert.ts";
 import { delay, Fleet, pongIds, readOr, waitFor } from "../harness.ts";
-import { compare, errorLines, explain, figure, OPTS, sendPings } from "./support.ts";
+import { auditLog, compare, errorLines, explain, figure, OPTS, sendPings } from "./support.ts";
 
 const N = 600;
 
@@ -122,6 +122,67 @@ Deno.test(
       // kept in undeliverable/ with an error at central. Nothing else may be missing.
       assertEquals(c.lost.filter((id) => !kept.includes(id)), [], "lost results");
       assertEquals(interrupted.length, kept.length, "one error per kept result");
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
+
+Deno.test(
+  "crash: kill -9 of ship1 mid-flow, three times; every pong lands exactly once",
+  OPTS,
+  async () => {
+    const fleet = await Fleet.start(["central", "ship1"]);
+    try {
+      const central = fleet.get("central");
+      const ship = fleet.get("ship1");
+      const fields = { ACKTimeout: 2, retries: 100, replyACKTimeout: 2, replyRetries: 100 };
+      // Each round sends 200 pings and kills ship1 as soon as the round's first pong lands:
+      // pongs are then being sent while the commits that record them are in flight, so some
+      // pings run again after the restart, and their second pong (same id) must be a
+      // duplicate at central, not a second line.
+      const ids: string[] = [];
+      const atKill: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const landed = (await pongIds(central, "ship1")).length;
+        ids.push(...await sendPings(central, "ship1", N / 3, fields, N / 3));
+        await waitFor(
+          async () => (await pongIds(central, "ship1")).length > landed,
+          60_000,
+          `a pong in round ${round + 1}`,
+        );
+        await ship.kill9();
+        atKill.push((await pongIds(central, "ship1")).length);
+        await ship.restart();
+      }
+      await waitFor(
+        async () => (await pongIds(central, "ship1")).length >= N,
+        120_000,
+        `${N} pongs`,
+      ).catch(async (err) => {
+        const landed = new Set(await pongIds(central, "ship1"));
+        const missing = ids.filter((id) => !landed.has(id));
+        console.log(`missing ${missing.length}:\n${await explain(missing, [central, ship])}`);
+        throw err;
+      });
+      await delay(3000); // Room for a resend that would (wrongly) land a second time.
+      const landed = await pongIds(central, "ship1");
+      const c = compare(ids, landed);
+      figure("crash/ship1-mid-flow", {
+        sent: N,
+        pongsAtEachKill: atKill,
+        pongs: landed.length,
+        lost: c.lost.length,
+        twice: c.twice.length,
+        // Pongs ship1 sent again that central recognised (the case this test is about).
+        pongsAckedAsDuplicate: (await auditLog(ship)).filter((l) =>
+          l.event === "delivered" && l.subject.includes("REQPong") && l.detail === "duplicate"
+        ).length,
+      });
+      assertEquals(c.twice, []);
+      assertEquals(c.lost, []);
+      assertEquals(c.unexpected, []);
+      assertEquals(await errorLines(central, "central", "max retries"), []);
     } finally {
       await fleet.stop();
     }
