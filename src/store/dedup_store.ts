@@ -1,5 +1,6 @@
 import type { Message } from "../message/schema.ts";
 import type { KvBatcher, KvWrite } from "./kv_batcher.ts";
+import { KnownIds, MAX_KNOWN_IDS } from "./known_ids.ts";
 
 /**
  * What a receiver remembers of a message it has taken on. While it runs, the message itself,
@@ -40,6 +41,16 @@ export class DedupStore {
     resolve: (at: number | undefined) => void;
     reject: (e: unknown) => void;
   }[] = [];
+  // Every id recorded in KV, once listed (see interrupted()): a new id then needs no KV read.
+  #known = new KnownIds(() => {
+    // So many claimed lately that carrying them over would soon overflow again: the set stays
+    // incomplete (claims read KV) until it starts over once more.
+    if (this.#recent.size > MAX_KNOWN_IDS / 2) return [];
+    this.#refill();
+    // Claimed lately: their records may be committed behind the refill's listing.
+    return this.#recent.keys();
+  });
+  #filling = false;
 
   constructor(kv: Deno.Kv, batcher: KvBatcher, retentionMs: number) {
     this.#kv = kv;
@@ -57,7 +68,9 @@ export class DedupStore {
     const at = this.#recent.get(id);
     if (at !== undefined && now - at < this.#retentionMs) return false;
     this.#recent.set(id, now);
-    const recordedAt = await (lookup ?? this.#read(id));
+    const read = lookup ?? this.#read(id); // Asked before the id is added to the known ones.
+    this.#known.add(id);
+    const recordedAt = await read;
     // KV drops expired keys lazily (an open database still reads them back): past the
     // retention a record no longer counts, in this process as after a restart.
     return recordedAt === undefined || now - recordedAt >= this.#retentionMs;
@@ -72,8 +85,12 @@ export class DedupStore {
     return this.#read(id);
   }
 
-  /** When `id` was recorded, read together with the other reads of the same tick. */
+  /**
+   * When `id` was recorded, read together with the other reads of the same tick; at once, with
+   * no read, for an id certainly never recorded.
+   */
   #read(id: string): Promise<number | undefined> {
+    if (!this.#known.mayHold(id)) return Promise.resolve(undefined);
     const { promise, resolve, reject } = Promise.withResolvers<number | undefined>();
     this.#reads.push({ id, resolve, reject });
     if (this.#reads.length === 1) queueMicrotask(() => this.#readAll());
@@ -100,7 +117,7 @@ export class DedupStore {
   /** Records `message` as taken on (`running`) or finished (`done`). */
   record(message: Message, state: DedupRecord["state"]): Promise<void> {
     const now = Date.now();
-    if (!this.#recent.has(message.id)) this.#recent.set(message.id, now);
+    this.#remember(message.id, now);
     this.#prune(now);
     const keep = state === "running" && message.isReply &&
       new TextEncoder().encode(message.data).length <= MAX_KEPT_DATA;
@@ -122,7 +139,7 @@ export class DedupStore {
    */
   doneMark(message: Message): KvWrite {
     const now = Date.now();
-    if (!this.#recent.has(message.id)) this.#recent.set(message.id, now);
+    this.#remember(message.id, now);
     const value: DedupRecord = { state: "done", at: now };
     return {
       op: "set",
@@ -133,12 +150,48 @@ export class DedupStore {
     };
   }
 
-  /** Records left `running` by an earlier process that stopped before finishing them. */
+  /** An id about to be recorded (normally claimed already; recovery records without a claim). */
+  #remember(id: string, now: number): void {
+    if (!this.#recent.has(id)) this.#recent.set(id, now);
+    this.#known.add(id);
+  }
+
+  /**
+   * Records left `running` by an earlier process that stopped before finishing them. Read
+   * through to the end, the listing also completes the set of known ids, after which claims of
+   * new ids need no KV read: records of earlier processes are all listed, and every record this
+   * process writes is claimed (added) before it is written.
+   */
   async *interrupted(): AsyncGenerator<DedupRecord & { state: "running" }> {
-    for await (const e of this.#kv.list<DedupRecord>({ prefix: ["dedup"] })) {
+    for await (const e of this.#listAll()) {
       const r = e.value;
       if (r.state === "running" && !this.#recent.has(e.key[1] as string)) yield r;
     }
+  }
+
+  /** Every record in KV, each id added to the known ones; completes them at the end. */
+  async *#listAll(): AsyncGenerator<Deno.KvEntry<DedupRecord>> {
+    const generation = this.#known.generation;
+    this.#filling = true;
+    try {
+      for await (const e of this.#kv.list<DedupRecord>({ prefix: ["dedup"] })) {
+        this.#known.add(e.key[1] as string);
+        yield e;
+      }
+      // A no-op if the ids started over meanwhile: then KV holds about a million records,
+      // and claims read KV until the ids start over again.
+      this.#known.markComplete(generation);
+    } finally {
+      this.#filling = false;
+    }
+  }
+
+  /** Fills the known ids again after they started over (a million ids recorded). */
+  #refill(): void {
+    if (this.#filling) return;
+    (async () => {
+      for await (const _ of this.#listAll());
+    })().catch(() => {}); // Left incomplete: claims keep reading KV, as before the listing.
   }
 
   #prune(now: number): void {

@@ -56,3 +56,48 @@ Deno.test("DedupStore: a lookup started before the checks gives claim() the same
     kv.close();
   }
 });
+
+/** `kv` with its reads counted. */
+function countingReads(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number } {
+  let reads = 0;
+  const counted = new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "get" || prop === "getMany") {
+        return (...args: unknown[]) => {
+          reads++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { kv: counted, reads: () => reads };
+}
+
+Deno.test("DedupStore: once KV is listed, a new id is claimed without a read, an old one still found", async () => {
+  const raw = await Deno.openKv(":memory:");
+  try {
+    const first = new DedupStore(raw, new KvBatcher(raw), 60_000);
+    await first.claim("old");
+    await first.record(message("old"), "done");
+    const { kv, reads } = countingReads(raw);
+    const second = new DedupStore(kv, new KvBatcher(kv), 60_000);
+    // Before the listing, every new id is read.
+    assertEquals(await second.claim("early"), true);
+    assertEquals(reads(), 1);
+    for await (const _ of second.interrupted());
+    assertEquals(await second.claim("new"), true);
+    assertEquals(await second.claim(`l${reads()}`, second.lookup(`l${reads()}`)), true);
+    assertEquals(reads(), 1, "new ids after the listing need no read");
+    assertEquals(await second.claim("old"), false, "a record of the earlier store is read");
+    assertEquals(reads(), 2);
+    // Recorded by this store after the listing, found after its memory of recent ids is gone.
+    await second.record(message("new"), "done");
+    const third = new DedupStore(kv, new KvBatcher(kv), 60_000);
+    for await (const _ of third.interrupted());
+    assertEquals(await third.claim("new"), false);
+  } finally {
+    raw.close();
+  }
+});
