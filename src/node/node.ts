@@ -19,6 +19,7 @@ import { DedupStore } from "../store/dedup_store.ts";
 import { HelloStore } from "../store/hello_store.ts";
 import { InflightStore } from "../store/inflight_store.ts";
 import { KvBatcher, type KvWrite } from "../store/kv_batcher.ts";
+import { StoreJournal } from "../store/store_journal.ts";
 import { connectBroker } from "../transport/nats.ts";
 import { Security } from "../security/security.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
@@ -81,6 +82,7 @@ export class Node implements NodeServices {
   #dedup: DedupStore;
   #chains: ReplyChains;
   #audit: AuditLog;
+  #journal: StoreJournal;
   #ring: RingBuffer<Message>;
   #publishers = new Map<string, Publisher>();
   #nc: Promise<NatsConnection>;
@@ -100,11 +102,13 @@ export class Node implements NodeServices {
     config: Config,
     kv: Deno.Kv,
     audit: AuditLog,
+    journal: StoreJournal,
     options: NodeOptions,
     security: Security,
     metrics: Metrics,
   ) {
     this.config = config;
+    this.#journal = journal;
     this.security = security;
     this.configFolder = options.configFolder ?? config.databaseFolder;
     this.#kv = kv;
@@ -186,6 +190,18 @@ export class Node implements NodeServices {
           errorText(err),
       );
     });
+    const journalPath = `${config.databaseFolder}/store_journal.log`;
+    let journal: StoreJournal;
+    try {
+      journal = StoreJournal.open(journalPath);
+    } catch (err) {
+      kv.close();
+      await audit.close();
+      throw new Error(
+        `-databaseFolder "${config.databaseFolder}": cannot open the store journal ` +
+          `${journalPath}: ${errorText(err)}`,
+      );
+    }
     // Security sends trusted-key updates through the node, which needs security to exist.
     const started: { node?: Node } = {};
     let security: Security;
@@ -200,13 +216,14 @@ export class Node implements NodeServices {
       });
     } catch (err) {
       kv.close();
+      journal.close();
       throw new Error(`Cannot load the node's signing key and ACL: ${errorText(err)}`);
     }
     const metrics = await Metrics.open({
       serve: config.promHostAndPort !== "",
       defaultMetrics: options.defaultMetrics,
     });
-    const node = new Node(config, kv, audit, options, security, metrics);
+    const node = new Node(config, kv, audit, journal, options, security, metrics);
     started.node = node;
     await node.#boot();
     return node;
@@ -227,6 +244,8 @@ export class Node implements NodeServices {
     }
     if (recovered > 0) this.#log(`${this.config.nodeName}: re-sending ${recovered} unfinished`);
     this.metrics.inflight.set(this.#inflight.size);
+    // Before any subscriber listens: a resend of one of these must find it finished.
+    await this.#finishJournaledStores();
     for (const method of METHODS.values()) {
       if (this.config[method.flag]) this.startSubscriber(method.name);
     }
@@ -279,6 +298,22 @@ export class Node implements NodeServices {
       }
       await this.#dedup.record(record.message, "done");
     }
+  }
+
+  /**
+   * Finishes, once, each store the last process noted in its journal and did not mark done:
+   * its append is made unless the file already holds it.
+   */
+  async #finishJournaledStores(): Promise<void> {
+    for (const m of this.#journal.left) {
+      const def = methodNamed(m.method);
+      // Recorded in KV: marked done, or recovered from its KV record below.
+      if (!def?.runBeforeAck || await this.#dedup.recorded(m.id)) continue;
+      this.#recovering.add(m.id);
+      await this.#execute(m, def); // Marks it done, durably, before it returns.
+      this.#recovering.delete(m.id);
+    }
+    this.#journal.leftHandled();
   }
 
   /** The broker connection, once reached. */
@@ -487,6 +522,7 @@ export class Node implements NodeServices {
       lookup: (id) => this.#dedup.lookup(id),
       release: (id) => this.#dedup.release(id),
       takeOn: (m) => this.#dedup.record(m, "running"),
+      noteStore: (m) => this.#journal.note(m),
       execute: (m, d) => this.#execute(m, d),
       refused: (reason, m) => {
         if (!m || !this.security.refusedQuietly(m.id)) this.reportError(`refused: ${reason}`, m);
@@ -556,8 +592,9 @@ export class Node implements NodeServices {
     const early = def.instant === true;
     if (await this.#reply(m, def, result, stream, [done], early)) return;
     if (def.runBeforeAck && !this.#recovering.has(m.id)) {
-      this.#batcher.defer([done]).catch((err) =>
-        this.#log(`cannot mark ${m.id} done: ${errorText(err)}`)
+      this.#batcher.defer([done]).then(
+        () => this.#journal.settled(m.id),
+        (err) => this.#log(`cannot mark ${m.id} done: ${errorText(err)}`),
       );
     } else await this.#batcher.write([done]);
   }
@@ -743,6 +780,7 @@ export class Node implements NodeServices {
     await this.#replyFiles.idle();
     await this.#batcher.flush();
     await this.#audit.close();
+    this.#journal.close();
     if (this.#connection) await this.#connection.drain().catch(() => {});
     else this.#nc.then((nc) => nc.close()).catch(() => {});
     this.#kv.close();

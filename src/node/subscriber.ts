@@ -23,6 +23,11 @@ export interface SubscriberDeps {
   release(id: string): void;
   /** Persists that `message` was taken on; resolves once durable. */
   takeOn(message: Message): Promise<void>;
+  /**
+   * Notes a store (`runBeforeAck`) in the journal instead of {@linkcode takeOn}: synchronous,
+   * no commit to wait for. False when it could not, and `takeOn` must record it.
+   */
+  noteStore?(message: Message): boolean;
   /** Runs an accepted message; resolves when the run has ended and is recorded. */
   execute(message: Message, definition: MethodDefinition): Promise<void>;
   /** Reports a message that could not be taken on. */
@@ -209,14 +214,18 @@ export class Subscriber {
     }
     // Recorded before the ACK: a resend after a lost ACK, or after our restart, is a duplicate.
     // For a store (runBeforeAck) the record is also its write-ahead entry: a restart between
-    // record and store finishes the store instead of losing or repeating it.
-    try {
-      await this.#deps.takeOn(m);
-    } catch (err) {
-      // Not ACKed: the sender resends, and the resend may be taken on once KV works again.
-      this.#deps.release(m.id);
-      this.#deps.refused(`cannot record message ${m.id}: ${(err as Error).message}`, m);
-      return;
+    // record and store finishes the store instead of losing or repeating it. A store small
+    // enough is noted in the journal instead, which needs no wait for a commit.
+    const noted = this.definition.runBeforeAck === true && this.#deps.noteStore?.(m) === true;
+    if (!noted) {
+      try {
+        await this.#deps.takeOn(m);
+      } catch (err) {
+        // Not ACKed: the sender resends, and the resend may be taken on once KV works again.
+        this.#deps.release(m.id);
+        this.#deps.refused(`cannot record message ${m.id}: ${(err as Error).message}`, m);
+        return;
+      }
     }
     await turn;
     if (this.definition.runBeforeAck) {

@@ -109,6 +109,11 @@ export class DedupStore {
     }
   }
 
+  /** Whether KV holds a record of `id` (running or done, within the retention or not). */
+  async recorded(id: string): Promise<boolean> {
+    return (await this.#read(id)) !== undefined;
+  }
+
   /** Gives up a claim that could not be recorded, so a resend can be taken on. */
   release(id: string): void {
     this.#recent.delete(id);

@@ -1,0 +1,89 @@
+import { assert, assertEquals } from "../../test/assert.ts";
+import { testMessage } from "../../test/message_fixture.ts";
+import { StoreJournal } from "./store_journal.ts";
+
+const pong = (id: string, data = `pong ${id}`) =>
+  testMessage({ id, method: "REQPong", isReply: true, data });
+
+async function withJournal(fn: (path: string) => Promise<void> | void): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(`${dir}/store_journal.log`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("StoreJournal: stores not settled are left for the next start, in order", () =>
+  withJournal((path) => {
+    const first = StoreJournal.open(path);
+    assertEquals(first.left, []);
+    assert(first.note(pong("a")) && first.note(pong("b")) && first.note(pong("c")));
+    first.leftHandled();
+    first.settled("b");
+    first.close(); // As a crash would leave it: nothing more is written.
+    const second = StoreJournal.open(path);
+    // "b" is still in the file (it was not empty): the next start asks KV about it.
+    assertEquals(second.left.map((m) => [m.id, m.data]), [
+      ["a", "pong a"],
+      ["b", "pong b"],
+      ["c", "pong c"],
+    ]);
+    second.close();
+  }));
+
+Deno.test("StoreJournal: emptied once nothing is pending and what was left is handled", () =>
+  withJournal((path) => {
+    const first = StoreJournal.open(path);
+    first.note(pong("old"));
+    first.close();
+    const second = StoreJournal.open(path);
+    second.note(pong("new"));
+    second.settled("new");
+    assert(Deno.statSync(path).size > 0, "kept while the left store is not handled");
+    second.leftHandled();
+    assertEquals(Deno.statSync(path).size, 0);
+    // Appends start again at the beginning of the emptied file.
+    second.note(pong("next", "x"));
+    second.close();
+    assertEquals(StoreJournal.open(path).left.map((m) => m.id), ["next"]);
+    assertEquals(Deno.readTextFileSync(path).split("\n").length, 2);
+  }));
+
+Deno.test("StoreJournal: a line torn by a crash or damaged on disk is skipped", () =>
+  withJournal((path) => {
+    const first = StoreJournal.open(path);
+    first.note(pong("whole"));
+    first.close();
+    const torn = JSON.stringify(pong("torn")).slice(0, 40);
+    Deno.writeFileSync(path, new Uint8Array([0xff, 0xfe, 10]), { append: true });
+    Deno.writeTextFileSync(path, `{"id":1}\n${torn}`, { append: true });
+    const second = StoreJournal.open(path);
+    assertEquals(second.left.map((m) => m.id), ["whole"]);
+    second.close();
+  }));
+
+Deno.test("StoreJournal: data too big for a line is not noted (the caller records it in KV)", () =>
+  withJournal((path) => {
+    const journal = StoreJournal.open(path);
+    assertEquals(journal.note(pong("big", "x".repeat(49 * 1024))), false);
+    assertEquals(journal.pending, 0);
+    journal.close();
+  }));
+
+Deno.test("StoreJournal: a journal that is never idle is compacted to its pending lines", () =>
+  withJournal((path) => {
+    const journal = StoreJournal.open(path);
+    journal.leftHandled();
+    journal.note(pong("kept"));
+    const data = "y".repeat(40 * 1024);
+    for (let i = 0; i < 120; i++) {
+      journal.note(pong(`p${i}`, data));
+      journal.settled(`p${i - 1}`);
+    }
+    assert(Deno.statSync(path).size < 4 * 1024 * 1024, "compacted");
+    journal.close();
+    const ids = StoreJournal.open(path).left.map((m) => m.id);
+    assert(ids.includes("kept") && ids.includes("p119"), `kept and p119 in ${ids}`);
+    assert(!ids.includes("p50"), "settled lines dropped");
+  }));
