@@ -6,6 +6,10 @@
  */
 import { dirname } from "node:path";
 
+// A write this small is made on the main thread: handing it to a worker thread costs a
+// wake-up of 0.3–0.8 ms on this VM, ten times the write into the page cache itself.
+const SYNC_WRITE_MAX = 64 * 1024;
+
 interface Pending {
   /** True when the batch starts by replacing the file's content. */
   replace: boolean;
@@ -88,7 +92,8 @@ export class ReplyFiles {
       this.#folders.add(folder);
     }
     try {
-      await Deno.writeTextFile(path, text, { append });
+      if (text.length <= SYNC_WRITE_MAX) Deno.writeTextFileSync(path, text, { append });
+      else await Deno.writeTextFile(path, text, { append });
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
       // The folder was removed since we made it: make it again, once.
