@@ -562,6 +562,8 @@ export class Node implements NodeServices {
     };
     let result: ReplyResult;
     try {
+      // A store's journal line reaches the kernel before its effect (see StoreJournal).
+      if (def.runBeforeAck) this.#flushJournal();
       const out = await def.handler({ node: this, message: m, signal, emit });
       result = { ok: true, data: out.data };
     } catch (err) {
@@ -710,6 +712,14 @@ export class Node implements NodeServices {
     }
     if (content !== "" && existing.includes(content)) return;
     await this.#replyFiles.write(path, content, "append");
+  }
+
+  #flushJournal(): void {
+    try {
+      this.#journal.flush();
+    } catch (err) {
+      throw new MethodError(`cannot write the store journal: ${errorText(err)}`);
+    }
   }
 
   /** Prints a line on this node's output. */

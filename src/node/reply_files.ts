@@ -8,8 +8,11 @@ import { dirname } from "node:path";
 
 // A write this small is made on the main thread: handing it to a worker thread costs a
 // wake-up of 0.3–0.8 ms on this VM, ten times the write into the page cache itself. Only to a
-// regular file: opening a FIFO with no reader would block the whole agent.
+// regular file (opening a FIFO with no reader would block the whole agent), and not in a
+// burst: there the worker's write lets the appends that arrive meanwhile join the next one
+// (1000 pongs as 1000 synchronous open+write+close cost 0.15 s of the 1000-ping run).
 const SYNC_WRITE_MAX = 64 * 1024;
+const BURST_GAP_MS = 1;
 
 function regularOrAbsent(path: string): boolean {
   try {
@@ -51,6 +54,7 @@ interface FileState {
 export class ReplyFiles {
   #files = new Map<string, FileState>();
   #folders = new Set<string>();
+  #lastWriteAt = -Infinity;
 
   /**
    * Appends `content` to `path`, or replaces the file with it; resolves once it is written.
@@ -101,7 +105,10 @@ export class ReplyFiles {
       this.#folders.add(folder);
     }
     try {
-      if (text.length <= SYNC_WRITE_MAX && regularOrAbsent(path)) {
+      const now = performance.now();
+      const burst = now - this.#lastWriteAt < BURST_GAP_MS;
+      this.#lastWriteAt = now;
+      if (!burst && text.length <= SYNC_WRITE_MAX && regularOrAbsent(path)) {
         Deno.writeTextFileSync(path, text, { append });
       } else await Deno.writeTextFile(path, text, { append });
     } catch (err) {

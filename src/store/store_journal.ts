@@ -22,7 +22,8 @@ const encoder = new TextEncoder();
  * the largest single step of a round trip), while a store is only as durable as its reply
  * file, which is written without `fsync`. What the journal must guarantee is order: its line
  * reaches the kernel before the reply file's append does, so a process killed at any point
- * leaves the line wherever the append happened. A synchronous `write` gives exactly that.
+ * leaves the line wherever the append happened. A synchronous `write` ({@linkcode flush})
+ * before the store's effect gives exactly that.
  * A line stays until the store's "done" mark is durable in KV; the file is emptied whenever
  * no store is pending.
  *
@@ -32,8 +33,11 @@ const encoder = new TextEncoder();
  * const journal = StoreJournal.open(`${databaseFolder}/store_journal.log`);
  * for (const m of journal.left) finishOnce(m); // stores an earlier process may not have made
  * journal.leftHandled();
- * if (journal.note(message)) appendToFile(message); // then, once "done" is durable:
- * journal.settled(message.id);
+ * if (journal.note(message)) {
+ *   journal.flush(); // Just before the store's effect.
+ *   appendToFile(message);
+ *   journal.settled(message.id); // Once its "done" mark is durable.
+ * }
  * ```
  */
 export class StoreJournal {
@@ -43,6 +47,7 @@ export class StoreJournal {
   #file: Deno.FsFile;
   // The line of each store noted and not yet settled, for compaction.
   #pending = new Map<string, Uint8Array>();
+  #unwritten: Uint8Array[] = [];
   #leftHandled = false;
   #bytes: number;
 
@@ -78,21 +83,35 @@ export class StoreJournal {
   }
 
   /**
-   * Notes `message` before its store starts; false when it is not noted (its data is too big,
-   * or the write failed) and the caller must record it another way first.
+   * Notes `message` for its store; false when its data is too big for a line, and the caller
+   * must record it another way. The line is written by the next {@linkcode flush}, which must
+   * come before the store touches anything: a burst of stores then costs one write.
    */
   note(message: Message): boolean {
     if (message.data.length > MAX_NOTED_DATA) return false;
     const line = encoder.encode(`${JSON.stringify(message)}\n`);
-    try {
-      if (this.#bytes > COMPACT_BYTES) this.#compact();
-      writeAll(this.#file, line);
-    } catch {
-      return false;
-    }
-    this.#bytes += line.length;
+    this.#unwritten.push(line);
     this.#pending.set(message.id, line);
     return true;
+  }
+
+  /**
+   * Writes the lines noted since the last flush. Call it before a store's effect (a file
+   * written, a line printed): from then on a crash leaves the line wherever the effect is.
+   *
+   * @throws {Error} when the journal cannot be written; the store must not go ahead.
+   */
+  flush(): void {
+    if (this.#unwritten.length === 0) return;
+    if (this.#bytes > COMPACT_BYTES && this.#leftHandled) {
+      this.#compact(); // Writes every pending line, the unwritten ones included.
+      return;
+    }
+    const lines = this.#unwritten;
+    const bytes = lines.length === 1 ? lines[0] : concat(lines);
+    writeAll(this.#file, bytes);
+    this.#unwritten = [];
+    this.#bytes += bytes.length;
   }
 
   /** The store of `id` is finished and its "done" mark durable: its line is no longer needed. */
@@ -125,7 +144,6 @@ export class StoreJournal {
    * leaves either file whole. Lines left by an earlier process stay until they are handled.
    */
   #compact(): void {
-    if (!this.#leftHandled) return;
     const next = `${this.#path}.next`;
     try {
       Deno.removeSync(next); // Left by a crash during an earlier compaction.
@@ -148,10 +166,12 @@ export class StoreJournal {
     this.#file.close();
     this.#file = file;
     this.#bytes = bytes;
+    this.#unwritten = [];
   }
 
   #emptyIfIdle(): void {
     if (!this.#leftHandled || this.#pending.size > 0 || this.#bytes === 0) return;
+    this.#unwritten = []; // Only lines of settled stores could be left: none, in practice.
     try {
       this.#file.truncateSync(0);
       this.#bytes = 0;
@@ -159,6 +179,16 @@ export class StoreJournal {
       // Kept: the next start skips the lines whose stores are marked done.
     }
   }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
 }
 
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
