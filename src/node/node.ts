@@ -592,13 +592,20 @@ export class Node implements NodeServices {
     // An instant method's reply is sent while its commit is in flight; a crash before the
     // commit makes the method run again on the resend, and its reply (same id) a duplicate.
     const early = def.instant === true;
-    if (await this.#reply(m, def, result, stream, [done], early)) return;
+    // A store's journal line is settled once its "done" mark is durable, in every branch.
+    if (await this.#reply(m, def, result, stream, [done], early)) {
+      this.#journal.settled(m.id);
+      return;
+    }
     if (def.runBeforeAck && !this.#recovering.has(m.id)) {
       this.#batcher.defer([done]).then(
         () => this.#journal.settled(m.id),
         (err) => this.#log(`cannot mark ${m.id} done: ${errorText(err)}`),
       );
-    } else await this.#batcher.write([done]);
+    } else {
+      await this.#batcher.write([done]);
+      this.#journal.settled(m.id);
+    }
   }
 
   #replyShell(m: Message, def: MethodDefinition | undefined): Message {

@@ -4,6 +4,7 @@
  * real agent processes.
  */
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { delay, Fleet, freePort, readOr, waitFor } from "../harness.ts";
 
@@ -699,6 +700,23 @@ Deno.test(
       const put = await fetch(`${base}/results/ship1/r.txt`, { method: "PUT", body: "x" });
       await put.body?.cancel();
       assertEquals(put.status, 405);
+
+      // A store sent as a request (not a reply) lands once; every store's journal line is
+      // dropped once it is marked done, so the journals end empty.
+      const ship1 = fleet.get("ship1");
+      await central.send({
+        toNode: "ship1",
+        method: "REQToFileAppend",
+        directory: "notes",
+        fileName: "direct.txt",
+        data: "direct\n",
+      });
+      const direct = ship1.file("notes", "central", "direct.txt");
+      await waitFor(async () => (await readOr(direct)) === "direct\n", 10_000);
+      for (const agent of [central, ship1]) {
+        const journal = join(agent.dir, "var", "store_journal.log");
+        await waitFor(async () => (await Deno.stat(journal)).size === 0, 10_000, journal);
+      }
     } finally {
       await fleet.stop();
     }
