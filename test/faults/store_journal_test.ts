@@ -1,0 +1,61 @@
+/**
+ * The store journal at start-up: stores an earlier process noted and never marked done are
+ * finished once each, before any resend can arrive; an append that reached its file before the
+ * crash is not repeated.
+ */
+import { join } from "node:path";
+import { assertEquals } from "../assert.ts";
+import { Fleet, readOr, waitFor } from "../harness.ts";
+import { testMessage } from "../message_fixture.ts";
+import { OPTS } from "./support.ts";
+
+Deno.test(
+  "store journal: after a crash, each noted store is finished once at start; what reached its file is not appended again",
+  OPTS,
+  async () => {
+    const fleet = await Fleet.start(["central"]);
+    try {
+      const central = fleet.get("central");
+      await central.kill9();
+      // As a crash in a burst leaves them: two stores noted, the first already appended to its
+      // file, the second not; neither marked done in KV.
+      const store = (id: string, data: string) =>
+        testMessage({
+          id,
+          fromNode: "ship1",
+          toNode: "central",
+          method: "REQToFileAppend",
+          directory: "results",
+          fileName: "out.txt",
+          data,
+          isReply: true,
+          previousMessage: {
+            id: `${id}-request`,
+            method: "REQCliCommand",
+            toNode: "ship1",
+            fromNode: "central",
+            methodArgs: ["echo"],
+          },
+        });
+      const file = central.file("results", "ship1", "out.txt");
+      await Deno.mkdir(join(file, ".."), { recursive: true });
+      await Deno.writeTextFile(file, "earlier line\nfirst result\n");
+      const journal = join(central.dir, "var", "store_journal.log");
+      await Deno.writeTextFile(
+        journal,
+        [store("0mwx1aaaa0000000aaaa", "first result\n"), store("0mwx1bbbb0000000bbbb", "second\n")]
+          .map((m) => JSON.stringify(m)).join("\n") + "\n" + '{"torn":',
+      );
+      await central.restart();
+      assertEquals(await readOr(file), "earlier line\nfirst result\nsecond\n");
+      // Marked done, the lines are dropped: the journal is emptied.
+      await waitFor(async () => (await Deno.stat(journal)).size === 0, 10_000, "journal emptied");
+      // A second start finds nothing left to do.
+      await central.kill9();
+      await central.restart();
+      assertEquals(await readOr(file), "earlier line\nfirst result\nsecond\n");
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
