@@ -260,12 +260,10 @@ export class Security {
     const what = `message ${m.id} (${m.method}) from ${m.fromNode}`;
     if (typeof raw.signature !== "string") return `${what} is not signed`;
     let key = await this.#trustedKey(m.fromNode);
-    let firstUse = false;
     if (!key && m.method === "REQTrustedKeys" && m.fromNode === this.#config.centralNodeName) {
       // Trust on first use: no -centralPublicKey and nothing pinned yet. The set names central's
       // key and must be signed by it; from now on that key is pinned.
       key = parseTrustedSet(m.data)?.central;
-      firstUse = true;
     }
     if (!key) {
       return `${what} refused: no trusted key for node ${m.fromNode} ` +
@@ -275,15 +273,8 @@ export class Security {
       return `${what} refused: its signature does not match its content and the trusted key of ` +
         `${m.fromNode} (tampered, or signed by another key)`;
     }
-    const replay = this.#outsideWindow(raw, what);
-    if (replay) return replay;
-    if (firstUse) {
-      this.#options.log(
-        `${this.#config.nodeName}: pinned central's key ${key} on first use ` +
-          `(set -centralPublicKey to pin it explicitly)`,
-      );
-    }
-    return undefined;
+    // On first use the key is pinned once the set is in force (acceptTrustedSet), not here.
+    return this.#outsideWindow(raw, what);
   }
 
   /**
@@ -351,7 +342,16 @@ export class Security {
     if (pinned && set.central !== pinned) {
       throw new Error("the trusted set names a central key other than -centralPublicKey");
     }
+    const firstUse = !pinned && !this.keyOf(this.#config.centralNodeName);
     const version = await this.trusted.replace(set);
+    if (firstUse) {
+      // Said once the key is in force: a message from central arriving before then is still
+      // judged without it, and whoever waits for this line may rely on it.
+      this.#options.log(
+        `${this.#config.nodeName}: pinned central's key ${set.central} on first use ` +
+          `(set -centralPublicKey to pin it explicitly)`,
+      );
+    }
     return `trusted set version ${version} in force on ${this.#config.nodeName}`;
   }
 
