@@ -14,7 +14,8 @@ export type DedupRecord =
   | { state: "done"; at: number; message?: Message };
 
 // Deno KV values are at most 64 KiB; leave room for the rest of the record.
-const MAX_KEPT_DATA = 48 * 1024;
+/** Most bytes of a reply's data kept for its recovery (in KV here, or in the store journal). */
+export const MAX_KEPT_DATA = 48 * 1024;
 
 /**
  * Remembers which message ids a receiver has accepted, so that a resent message is ACKed again

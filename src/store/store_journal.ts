@@ -5,9 +5,8 @@
  * @module
  */
 import { type Message, messageSchema } from "../message/schema.ts";
+import { MAX_KEPT_DATA } from "./dedup_store.ts";
 
-// The same bound as the data a KV record keeps: a bigger store takes the KV path.
-const MAX_NOTED_DATA = 48 * 1024;
 // A journal that is never idle (stores keep coming) is rewritten with only its pending lines
 // once it grows past this.
 const COMPACT_BYTES = 4 * 1024 * 1024;
@@ -88,7 +87,8 @@ export class StoreJournal {
    * come before the store touches anything: a burst of stores then costs one write.
    */
   note(message: Message): boolean {
-    if (message.data.length > MAX_NOTED_DATA) return false;
+    // The bound a KV record keeps data to: a bigger store takes the KV path.
+    if (message.data.length > MAX_KEPT_DATA) return false;
     const line = encoder.encode(`${JSON.stringify(message)}\n`);
     this.#unwritten.push(line);
     this.#pending.set(message.id, line);
