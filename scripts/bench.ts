@@ -23,6 +23,7 @@ import { fanOut } from "./bench/fan_out.ts";
 import { startLocalNode } from "./bench/local_nodes.ts";
 import { startNodeHosts } from "./bench/node_hosts.ts";
 import { rawRequestReply } from "./bench/raw_nats.ts";
+import { signatureBounds, signatureCost } from "./bench/signature_cost.ts";
 import { median, quantile } from "./bench/stats.ts";
 import { checkTargets } from "./bench/targets.ts";
 import { printReport } from "./bench/report.ts";
@@ -87,6 +88,16 @@ try {
       raw_burst_p50_ms: raw.burst.p50Ms,
       raw_burst_p99_ms: raw.burst.p99Ms,
       raw_burst_n: raw.burst.count,
+    });
+    log("signing and verifying a ping, as every message and ACK is (issue 7)");
+    const cost = await signatureCost(join(dir, "signature-cost"), quick ? 300 : 2000);
+    const bounds = signatureBounds(cost, raw.burst.rps, raw.sequential.p50Ms);
+    Object.assign(r, {
+      sign_us: cost.signUs,
+      verify_us: cost.verifyUs,
+      ratio_rps_bound: bounds.ratioRpsBound,
+      ratio_rps_bound_signed_acks: bounds.ratioRpsBoundSignedAcks,
+      p50_ratio_floor: bounds.p50RatioFloor,
     });
   }
 
@@ -224,6 +235,8 @@ const targets = checkTargets({
   idle_rss_mb: num("idle_rss_mb"),
   peak_rss_mb: num("peak_rss_mb"),
   startup_ms: num("startup_ms"),
+  ratio_rps_bound: num("ratio_rps_bound_signed_acks"),
+  p50_ratio_floor: num("p50_ratio_floor"),
 });
 if (json) {
   const rounded = Object.fromEntries(

@@ -11,10 +11,10 @@ import { FLEET_KEYS_ENV } from "../test/pki.ts";
 const root = fileURLToPath(new URL("../", import.meta.url));
 const suite = Deno.args[0] ?? "all";
 const targets: Record<string, string[]> = {
-  unit: ["src/"],
+  unit: ["src/", "scripts/bench/"],
   e2e: ["test/e2e/"],
   faults: ["test/faults/"],
-  all: ["src/", "test/e2e/", "test/faults/"],
+  all: ["src/", "scripts/bench/", "test/e2e/", "test/faults/"],
 };
 const paths = targets[suite];
 if (!paths) {
