@@ -10,6 +10,15 @@ import { MAX_KEPT_DATA } from "./dedup_store.ts";
 // A journal that is never idle (stores keep coming) is rewritten with only its pending lines
 // once it grows past this.
 const COMPACT_BYTES = 4 * 1024 * 1024;
+/**
+ * An idle journal smaller than this is emptied by a timer rather than at once: truncating after
+ * every store of a sequential flow cost a system call per round trip for a file that holds a
+ * few lines. Lines of settled stores are harmless meanwhile (the next start skips the stores KV
+ * marks done); the timer keeps them from outliving that mark.
+ */
+const EMPTY_AT_ONCE_BYTES = 64 * 1024;
+/** How long an idle journal below {@linkcode EMPTY_AT_ONCE_BYTES} keeps its lines. */
+const EMPTY_AFTER_MS = 1000;
 const encoder = new TextEncoder();
 
 /**
@@ -23,8 +32,8 @@ const encoder = new TextEncoder();
  * reaches the kernel before the reply file's append does, so a process killed at any point
  * leaves the line wherever the append happened. A synchronous `write` ({@linkcode flush})
  * before the store's effect gives exactly that.
- * A line stays until the store's "done" mark is durable in KV; the file is emptied whenever
- * no store is pending.
+ * A line stays until the store's "done" mark is durable in KV; the file is emptied once no
+ * store is pending (within a second when it is small).
  *
  * @example
  * ```ts ignore
@@ -49,22 +58,31 @@ export class StoreJournal {
   #unwritten: Uint8Array[] = [];
   #leftHandled = false;
   #bytes: number;
+  #emptyAfterMs: number;
+  #emptyTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(path: string, file: Deno.FsFile, left: Message[], bytes: number) {
+  private constructor(
+    path: string,
+    file: Deno.FsFile,
+    left: Message[],
+    bytes: number,
+    emptyAfterMs: number,
+  ) {
     this.#path = path;
     this.#file = file;
     this.left = left;
     this.#bytes = bytes;
+    this.#emptyAfterMs = emptyAfterMs;
   }
 
   /**
    * Opens (or creates) the journal at `path` and reads what an earlier process left in it.
    * A line that does not parse (the last one, torn by a crash while it was written) is skipped:
-   * its store had not started.
+   * its store had not started. `emptyAfterMs` is how long a small idle journal keeps its lines.
    *
    * @throws {Error} when the file cannot be read or opened for writing.
    */
-  static open(path: string): StoreJournal {
+  static open(path: string, emptyAfterMs: number = EMPTY_AFTER_MS): StoreJournal {
     let bytes = new Uint8Array();
     try {
       bytes = Deno.readFileSync(path);
@@ -78,7 +96,7 @@ export class StoreJournal {
       if (m) left.set(m.id, m);
     }
     const file = Deno.openSync(path, { append: true, create: true });
-    return new StoreJournal(path, file, [...left.values()], bytes.length);
+    return new StoreJournal(path, file, [...left.values()], bytes.length, emptyAfterMs);
   }
 
   /**
@@ -132,6 +150,7 @@ export class StoreJournal {
 
   /** Closes the file; lines of stores still pending stay for the next start. */
   close(): void {
+    clearTimeout(this.#emptyTimer);
     try {
       this.#file.close();
     } catch {
@@ -171,6 +190,21 @@ export class StoreJournal {
 
   #emptyIfIdle(): void {
     if (!this.#leftHandled || this.#pending.size > 0 || this.#bytes === 0) return;
+    if (this.#bytes < EMPTY_AT_ONCE_BYTES) {
+      // One timer at a time; when it fires, the journal may be busy again and wait for the next.
+      if (this.#emptyTimer !== undefined) return;
+      const timer = setTimeout(() => {
+        this.#emptyTimer = undefined;
+        if (this.#pending.size === 0 && this.#bytes > 0) this.#empty();
+      }, this.#emptyAfterMs);
+      Deno.unrefTimer(timer);
+      this.#emptyTimer = timer;
+      return;
+    }
+    this.#empty();
+  }
+
+  #empty(): void {
     this.#unwritten = []; // Only lines of settled stores could be left: none, in practice.
     try {
       this.#file.truncateSync(0);

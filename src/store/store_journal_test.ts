@@ -5,6 +5,8 @@ import { StoreJournal } from "./store_journal.ts";
 const pong = (id: string, data = `pong ${id}`) =>
   testMessage({ id, method: "REQPong", isReply: true, data });
 
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function withJournal(fn: (path: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
@@ -37,17 +39,20 @@ Deno.test("StoreJournal: stores not settled are left for the next start, in orde
   }));
 
 Deno.test("StoreJournal: emptied once nothing is pending and what was left is handled", () =>
-  withJournal((path) => {
+  withJournal(async (path) => {
     const first = StoreJournal.open(path);
     first.note(pong("old"));
     first.flush();
     first.close();
-    const second = StoreJournal.open(path);
+    const second = StoreJournal.open(path, 5);
     second.note(pong("new"));
     second.flush();
     second.settled("new");
+    await delay(30);
     assert(Deno.statSync(path).size > 0, "kept while the left store is not handled");
     second.leftHandled();
+    assert(Deno.statSync(path).size > 0, "a small journal is emptied by its timer, not at once");
+    await delay(30);
     assertEquals(Deno.statSync(path).size, 0);
     // Appends start again at the beginning of the emptied file.
     second.note(pong("next", "x"));
@@ -55,6 +60,36 @@ Deno.test("StoreJournal: emptied once nothing is pending and what was left is ha
     second.close();
     assertEquals(StoreJournal.open(path).left.map((m) => m.id), ["next"]);
     assertEquals(Deno.readTextFileSync(path).split("\n").length, 2);
+  }));
+
+Deno.test("StoreJournal: a journal of 64 KiB or more is emptied as soon as it is idle", () =>
+  withJournal((path) => {
+    const journal = StoreJournal.open(path, 60_000);
+    journal.leftHandled();
+    const big = "x".repeat(40 * 1024);
+    journal.note(pong("a", big));
+    journal.flush();
+    journal.settled("a");
+    assert(Deno.statSync(path).size > 0, "40 KiB waits for the timer");
+    journal.note(pong("b", big));
+    journal.flush();
+    journal.settled("b");
+    assertEquals(Deno.statSync(path).size, 0);
+    journal.close(); // Clears the pending timer: the test's sanitizer checks it.
+  }));
+
+Deno.test("StoreJournal: the timer leaves a journal alone that became busy again", () =>
+  withJournal(async (path) => {
+    const journal = StoreJournal.open(path, 5);
+    journal.leftHandled();
+    journal.note(pong("a"));
+    journal.flush();
+    journal.settled("a");
+    journal.note(pong("b"));
+    journal.flush();
+    await delay(30);
+    journal.close();
+    assertEquals(StoreJournal.open(path).left.map((m) => m.id), ["a", "b"]);
   }));
 
 Deno.test("StoreJournal: a line torn by a crash or damaged on disk is skipped", () =>
