@@ -89,12 +89,14 @@ try {
       raw_burst_p99_ms: raw.burst.p99Ms,
       raw_burst_n: raw.burst.count,
     });
-    log("signing and verifying a ping, as every message and ACK is (issue 7)");
+    log("signing and verifying a ping and an ACK, as every message and ACK is (issue 7)");
     const cost = await signatureCost(join(dir, "signature-cost"), quick ? 300 : 2000);
     const bounds = signatureBounds(cost, raw.burst.rps, raw.sequential.p50Ms);
     Object.assign(r, {
       sign_us: cost.signUs,
       verify_us: cost.verifyUs,
+      ack_sign_us: cost.ackSignUs,
+      ack_verify_us: cost.ackVerifyUs,
       ratio_rps_bound: bounds.ratioRpsBound,
       ratio_rps_bound_signed_acks: bounds.ratioRpsBoundSignedAcks,
       p50_ratio_floor: bounds.p50RatioFloor,

@@ -18,6 +18,7 @@ const ROWS: [label: string, key: string, unit: string][] = [
   ["  p50 / p99", "e2e_burst_p50_ms|e2e_burst_p99_ms", "ms"],
   ["  ratio to raw: msg/s, seq p50", "ratio_rps|ratio_p50", "×"],
   ["Ed25519 sign / verify of a ping", "sign_us|verify_us", "µs"],
+  ["  of an ACK", "ack_sign_us|ack_verify_us", "µs"],
   ["  bound on ratio msg/s: signed ACKs / not", "ratio_rps_bound_signed_acks|ratio_rps_bound", "×"],
   ["  floor of the seq p50 ratio", "p50_ratio_floor", "×"],
   ["Steward REQCliCommand echo, sequential", "cli_seq_rps", "msg/s"],
