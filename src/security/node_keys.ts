@@ -11,20 +11,14 @@ export const PRIVATE_KEY_FILE = "steward_ed25519.key";
 /** File of the public key (raw, base64) inside the config folder. */
 export const PUBLIC_KEY_FILE = "steward_ed25519.pub";
 
-/** Base64 of `bytes`. */
+/** Base64 of `bytes` (native: this runs for every signature sent). */
 export function toBase64(bytes: ArrayBuffer | Uint8Array): string {
-  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let s = "";
-  for (const b of u8) s += String.fromCharCode(b);
-  return btoa(s);
+  return (bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toBase64();
 }
 
 /** Bytes of base64 `text`; throws on bad input. */
 export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const s = atob(text);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
+  return Uint8Array.fromBase64(text);
 }
 
 /**
