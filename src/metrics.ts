@@ -78,6 +78,7 @@ export class Metrics {
   readonly accepted: CounterLike<"method" | "peer"> = NOTHING;
   readonly published: CounterLike<"method" | "peer"> = NOTHING;
   readonly delivered: CounterLike<"method" | "peer"> = NOTHING;
+  readonly acked: CounterLike<"method" | "peer"> = NOTHING;
   readonly retried: CounterLike<"method" | "peer"> = NOTHING;
   readonly failed: CounterLike<"method" | "peer" | "reason"> = NOTHING;
   readonly received: CounterLike<"method" | "peer"> = NOTHING;
@@ -127,6 +128,11 @@ export class Metrics {
     this.delivered = counter(
       "steward_messages_delivered_total",
       "Messages ACKed by (or published to, for NACK) the receiving node",
+      ["method", "peer"],
+    );
+    this.acked = counter(
+      "steward_messages_acked_total",
+      "Messages whose ACK came back from the receiving node, signed by it (ACK subjects only)",
       ["method", "peer"],
     );
     this.retried = counter("steward_messages_retried_total", "Resends after an ACK timeout", [

@@ -477,7 +477,8 @@ export class Node implements NodeServices {
     const subject = `${m.toNode}.${m.method}`;
     if (outcome.delivered) {
       this.metrics.delivered.inc(labels);
-      if (outcome.ackMs > 0) {
+      if (outcome.acked) {
+        this.metrics.acked.inc(labels);
         this.metrics.ackLatency.observe({ method: m.method }, outcome.ackMs / 1000);
       }
       // Delivered means sent: its "published" line carries the whole message.

@@ -36,7 +36,8 @@ export interface PublisherDeps {
 
 /** How a message ended. */
 export type PublishOutcome =
-  | { delivered: true; ackMs: number; duplicate?: boolean }
+  /** `acked`: the receiver's ACK came back (false for a NACK subject: published is delivered). */
+  | { delivered: true; acked: boolean; ackMs: number; duplicate?: boolean }
   | { delivered: false; reason: "max-retries" | "refused" | "too-large"; error: string };
 
 const encoder = new TextEncoder();
@@ -236,7 +237,7 @@ export class Publisher {
       while (!await this.#turn(seq, 60_000));
       this.#deps.sent(message, 0);
       for (const f of frames) nc.publish(this.subject, f.data, { headers: f.headers });
-      this.#deps.finished(message, { delivered: true, ackMs: 0 });
+      this.#deps.finished(message, { delivered: true, acked: false, ackMs: 0 });
       return;
     }
     const timeoutMs = Math.max(1, message.ACKTimeout) * 1000;
@@ -291,7 +292,8 @@ export class Publisher {
         this.#confirmed();
         if (ack.ok && (ack.duplicate || frame === frames.length - 1)) {
           const ackMs = performance.now() - firstSent;
-          this.#deps.finished(message, { delivered: true, ackMs, duplicate: ack.duplicate });
+          const duplicate = ack.duplicate;
+          this.#deps.finished(message, { delivered: true, acked: true, ackMs, duplicate });
           return;
         }
         if (ack.ok) {

@@ -104,6 +104,7 @@ Deno.test(
       assertEquals(c.value("steward_messages_accepted_total", ping), 3);
       assertEquals(c.value("steward_messages_published_total", ping), 3);
       assertEquals(c.value("steward_messages_delivered_total", ping), 3);
+      assertEquals(c.value("steward_messages_acked_total", ping), 3);
       assertEquals(c.value("steward_messages_retried_total", ping), 0);
       assertEquals(c.value("steward_ack_latency_seconds_count", { method: "REQPing" }), 3);
       assertEquals(
@@ -143,6 +144,12 @@ Deno.test(
       );
       const age = h.value("steward_hello_age_seconds", { node: "ship1" });
       assert(age >= 0 && age < 60, `hello age ${age}`);
+      // A hello is an EventNACK: delivered once published, never ACKed.
+      const hellos = await scrape(shipPort);
+      const hello = { method: "REQHello", peer: "central" };
+      assert(hellos.value("steward_messages_delivered_total", hello) >= 1, "hellos delivered");
+      assertEquals(hellos.value("steward_messages_acked_total", hello), 0);
+      assertEquals(hellos.value("steward_messages_acked_total", { method: "REQPong" }), 3);
 
       // A node that is down: the message is retried, then fails and is reported.
       await central.send({
@@ -168,6 +175,7 @@ Deno.test(
       assertEquals(f.value("steward_messages_published_total", down), 2);
       assertEquals(f.value("steward_messages_retried_total", down), 1);
       assertEquals(f.value("steward_messages_delivered_total", down), 0);
+      assertEquals(f.value("steward_messages_acked_total", down), 0);
       assert(f.value("steward_errors_total", { kind: "max_retries" }) >= 1);
 
       // Everything finished leaves KV and the ring buffer.
