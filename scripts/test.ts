@@ -1,7 +1,7 @@
 /**
  * `deno task test [suite]`: runs the unit tests beside the code and the end-to-end suites in
  * `test/`, then prints the totals alone on a line as `N passed, N failed`.
- * Suites: `all` (default), `unit`, `e2e`, `faults`.
+ * Suites: `all` (default), `unit`, `e2e`, `attacks`, `faults`.
  *
  * @module
  */
@@ -13,8 +13,9 @@ const suite = Deno.args[0] ?? "all";
 const targets: Record<string, string[]> = {
   unit: ["src/", "scripts/bench/"],
   e2e: ["test/e2e/"],
+  attacks: ["test/attacks/"],
   faults: ["test/faults/"],
-  all: ["src/", "scripts/bench/", "test/e2e/", "test/faults/"],
+  all: ["src/", "scripts/bench/", "test/e2e/", "test/attacks/", "test/faults/"],
 };
 const paths = targets[suite];
 if (!paths) {
