@@ -198,6 +198,11 @@ export class Agent {
     return join(this.dir, "data");
   }
 
+  /** Process id of the running agent (the Deno process itself), for memory checks. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** The unix socket of this agent. */
   get socket(): string {
     return join(this.dir, "tmp", "steward.sock");
