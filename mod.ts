@@ -46,7 +46,7 @@ export {
   type StreamLine,
   type Timings,
 } from "./src/dsl/client.ts";
-export { type Endpoint, endpointFrom } from "./src/dsl/transport.ts";
+export { type Endpoint, endpointFrom, type ListenerCredential } from "./src/dsl/transport.ts";
 export { InvalidMessageError, RejectedError, StreamError } from "./src/dsl/errors.ts";
 export {
   type CronRegister,

@@ -304,14 +304,16 @@ export class Client {
 /**
  * Connects a playbook to its local agent. With no endpoint, it uses `--socket=`/`--tcp=`/
  * `--http=` from the command line, or `STEWARD_SOCKET`/`STEWARD_TCP`/`STEWARD_HTTP`, or
- * `./tmp/steward.sock`.
+ * `./tmp/steward.sock`. TCP and HTTP need the agent's listener token (its
+ * `<CONFIG_FOLDER>/listener_token`): `token` or `tokenFile` in the endpoint, `--tokenFile=`,
+ * or `STEWARD_TOKEN` / `STEWARD_TOKEN_FILE`; each call throws without one.
  *
  * @throws {Error} when the agent's socket does not exist.
  * @example
  * ```ts ignore
  * import { connect } from "../../mod.ts";
  * const steward = await connect({ socket: "./tmp/steward.sock" });
- * const http = await connect({ http: "127.0.0.1:8090" });
+ * const http = await connect({ http: "127.0.0.1:8090", tokenFile: "./etc/listener_token" });
  * ```
  */
 export async function connect(endpoint?: Endpoint): Promise<Client> {

@@ -7,19 +7,85 @@
 import { type ClientLine, clientLineSchema } from "../input/client_protocol.ts";
 
 /**
- * Where the local agent listens: its unix socket, its TCP listener or its HTTP listener.
+ * The listener token a TCP or HTTP endpoint needs: the value, or the file holding it (the
+ * agent keeps it in `<CONFIG_FOLDER>/listener_token`). Left out, `STEWARD_TOKEN` or the file
+ * named by `STEWARD_TOKEN_FILE` is used.
+ *
+ * @example
+ * ```ts
+ * import type { ListenerCredential } from "../../mod.ts";
+ * const fromFile: ListenerCredential = { tokenFile: "/etc/steward/listener_token" };
+ * ```
+ */
+export interface ListenerCredential {
+  /** The token itself (keep it out of command lines: prefer `tokenFile` or the environment). */
+  readonly token?: string;
+  /** A file holding the token, read at each call. */
+  readonly tokenFile?: string;
+}
+
+/**
+ * Where the local agent listens: its unix socket (no token: its 0600 mode is the credential),
+ * its TCP listener or its HTTP listener (both need the listener token).
  *
  * @example
  * ```ts
  * import type { Endpoint } from "../../mod.ts";
  * const local: Endpoint = { socket: "./tmp/steward.sock" };
- * const remote: Endpoint = { http: "127.0.0.1:8090" };
+ * const remote: Endpoint = { http: "127.0.0.1:8090", tokenFile: "./etc/listener_token" };
  * ```
  */
 export type Endpoint =
   | { readonly socket: string }
-  | { readonly tcp: string }
-  | { readonly http: string };
+  | ({ readonly tcp: string } & ListenerCredential)
+  | ({ readonly http: string } & ListenerCredential);
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined; // No permission to read the environment.
+  }
+}
+
+/**
+ * The listener token for `credential`: its `token`, else its `tokenFile`, else
+ * `STEWARD_TOKEN`, else the file named by `STEWARD_TOKEN_FILE`.
+ *
+ * @throws {Error} when none is given, or the file cannot be read.
+ * @example
+ * ```ts
+ * import { listenerTokenFor } from "./transport.ts";
+ * await listenerTokenFor({ token: "abc" }, "tcp 127.0.0.1:8888"); // "abc"
+ * ```
+ */
+export async function listenerTokenFor(
+  credential: ListenerCredential,
+  where: string,
+): Promise<string> {
+  if (credential.token) return credential.token;
+  if (credential.tokenFile) return await readToken(credential.tokenFile, where);
+  const value = env("STEWARD_TOKEN");
+  if (value) return value;
+  const file = env("STEWARD_TOKEN_FILE");
+  if (file) return await readToken(file, where);
+  throw new Error(
+    `Cannot use the Steward agent at ${where} without its listener token: give { token } or ` +
+      `{ tokenFile } to connect(), --tokenFile=, or set STEWARD_TOKEN or STEWARD_TOKEN_FILE ` +
+      `(the agent keeps it in <CONFIG_FOLDER>/listener_token)`,
+  );
+}
+
+async function readToken(file: string, where: string): Promise<string> {
+  try {
+    return (await Deno.readTextFile(file)).trim();
+  } catch (err) {
+    throw new Error(
+      `Cannot read the listener token file ${file} for the agent at ${where}: ` +
+        (err as Error).message,
+    );
+  }
+}
 
 const encoder = new TextEncoder();
 
@@ -87,13 +153,14 @@ async function* overConnection(
 async function* overHttp(
   address: string,
   body: string,
+  token: string,
   signal: AbortSignal,
 ): AsyncGenerator<ClientLine> {
   const url = /^https?:\/\//.test(address) ? address : `http://${address}/`;
   const res = await fetch(url, {
     method: "POST",
     body,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     signal,
   });
   if (!res.body) throw new Error(`The agent at ${url} answered ${res.status} with no body`);
@@ -129,12 +196,18 @@ export async function* exchange(
 ): AsyncGenerator<ClientLine> {
   const text = JSON.stringify(envelope) + "\n";
   if ("http" in endpoint) {
-    yield* overHttp(endpoint.http, text, signal);
+    const token = await listenerTokenFor(endpoint, `http ${endpoint.http}`);
+    yield* overHttp(endpoint.http, text, token, signal);
     return;
   }
-  const body = encoder.encode(text);
-  let conn: Deno.Conn;
   const where = "socket" in endpoint ? `socket ${endpoint.socket}` : `tcp ${endpoint.tcp}`;
+  // Over TCP the token line comes first: the agent reads nothing else before it.
+  const body = encoder.encode(
+    "socket" in endpoint
+      ? text
+      : JSON.stringify({ stewardToken: await listenerTokenFor(endpoint, where) }) + "\n" + text,
+  );
+  let conn: Deno.Conn;
   try {
     conn = "socket" in endpoint
       ? await Deno.connect({ transport: "unix", path: endpoint.socket })
@@ -151,7 +224,8 @@ export async function* exchange(
 /**
  * The endpoint a playbook uses when it names none: `--socket=`, `--tcp=` or `--http=` in
  * `args`, else `STEWARD_SOCKET`, `STEWARD_TCP` or `STEWARD_HTTP` in the environment, else the
- * agent's default socket `./tmp/steward.sock`.
+ * agent's default socket `./tmp/steward.sock`. For TCP and HTTP, `--tokenFile=` in `args`
+ * names the listener token's file (else `STEWARD_TOKEN` / `STEWARD_TOKEN_FILE` apply).
  *
  * @example
  * ```ts
@@ -160,18 +234,15 @@ export async function* exchange(
  * ```
  */
 export function endpointFrom(args: readonly string[] = []): Endpoint {
+  const tokenFile = args.map((a) => /^--?tokenFile=(.+)$/.exec(a)?.[1]).find((f) => f);
+  const credential = (kind: string) => kind !== "socket" && tokenFile ? { tokenFile } : {};
   for (const arg of args) {
     const m = /^--?(socket|tcp|http)=(.+)$/.exec(arg);
-    if (m) return { [m[1]]: m[2] } as Endpoint;
+    if (m) return { [m[1]]: m[2], ...credential(m[1]) } as Endpoint;
   }
   for (const kind of ["socket", "tcp", "http"] as const) {
-    let value: string | undefined;
-    try {
-      value = Deno.env.get(`STEWARD_${kind.toUpperCase()}`);
-    } catch {
-      // No permission to read the environment: fall back to the default.
-    }
-    if (value) return { [kind]: value } as Endpoint;
+    const value = env(`STEWARD_${kind.toUpperCase()}`);
+    if (value) return { [kind]: value, ...credential(kind) } as Endpoint;
   }
   return { socket: "./tmp/steward.sock" };
 }

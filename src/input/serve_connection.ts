@@ -19,6 +19,14 @@ export interface ConnectionLimits {
   maxPendingBytes: number;
 }
 
+/** Options of {@linkcode serveConnection}. */
+export interface ServeOptions {
+  /** Closes the connection (the agent stops). */
+  signal?: AbortSignal;
+  /** Bytes already read from the connection (after its token line), taken in first. */
+  received?: Uint8Array;
+}
+
 const encoder = new TextEncoder();
 const TIMEOUT = Symbol("timeout");
 
@@ -32,7 +40,7 @@ const TIMEOUT = Symbol("timeout");
  * @example
  * ```ts ignore
  * import { serveConnection } from "./serve_connection.ts";
- * for await (const conn of listener) serveConnection(node, conn, "socket", limits);
+ * for await (const conn of listener) serveConnection(node, conn, "socket", limits, { signal });
  * ```
  */
 export async function serveConnection(
@@ -40,8 +48,9 @@ export async function serveConnection(
   conn: Deno.Conn,
   input: string,
   limits: ConnectionLimits,
-  signal?: AbortSignal,
+  options: ServeOptions = {},
 ): Promise<void> {
+  const { signal } = options;
   const splitter = new JsonSplitter();
   // conn.read rather than conn.readable: the stream closes the whole connection at EOF, and a
   // client that half-closes (`nc -N`) must still get its answers.
@@ -95,7 +104,10 @@ export async function serveConnection(
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    while (!signal?.aborted) {
+    if (options.received && options.received.length > 0) {
+      await handle(splitter.push(options.received));
+    }
+    while (!signal?.aborted && !session) {
       const wait = splitter.pending === 0 && answered ? limits.lingerMs : limits.idleMs;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const result = await Promise.race([

@@ -6,16 +6,42 @@
 import { join } from "node:path";
 import { bindHttpServer, splitHostPort } from "./bound_http_server.ts";
 import type { Node } from "../node/node.ts";
-import { isClientEnvelope } from "./client_protocol.ts";
-import { clientSessionResponse } from "./client_session.ts";
-import { intakeValue, parseInput, rejectInput } from "./intake.ts";
+import { authenticateConnection } from "./authenticate_connection.ts";
+import { httpInputHandler } from "./http_input.ts";
+import { ListenerToken } from "./listener_token.ts";
 import { type ConnectionLimits, serveConnection } from "./serve_connection.ts";
+
+/** Serves a connection that must first present the listener token (the TCP listener). */
+async function serveAuthenticated(
+  node: Node,
+  conn: Deno.Conn,
+  token: ListenerToken,
+  limits: ConnectionLimits,
+  signal: AbortSignal,
+): Promise<void> {
+  const auth = await authenticateConnection(conn, token, { signal });
+  if (auth.ok) return serveConnection(node, conn, "tcp", limits, { signal, received: auth.rest });
+  node.metrics.rejected.inc({ input: "tcp" });
+  try {
+    await conn.write(
+      new TextEncoder().encode(JSON.stringify({ status: "rejected", error: auth.error }) + "\n"),
+    );
+  } catch {
+    // The client is gone: nothing to tell it.
+  }
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
 
 async function acceptLoop(
   node: Node,
   listener: Deno.Listener,
   input: string,
   signal: AbortSignal,
+  token?: ListenerToken,
 ): Promise<void> {
   const limits: ConnectionLimits = {
     idleMs: 10_000,
@@ -26,7 +52,9 @@ async function acceptLoop(
   const open = new Set<Promise<void>>();
   try {
     for await (const conn of listener) {
-      const served = serveConnection(node, conn, input, limits, signal);
+      const served = token
+        ? serveAuthenticated(node, conn, token, limits, signal)
+        : serveConnection(node, conn, input, limits, { signal });
       open.add(served);
       served.finally(() => open.delete(served));
     }
@@ -38,9 +66,11 @@ async function acceptLoop(
 
 /**
  * Starts the unix socket `<socketFolder>/steward.sock` and, when configured, the TCP and HTTP
- * listeners, each as a supervised process of `node`.
+ * listeners, each as a supervised process of `node`. The network listeners require the listener
+ * token (`<CONFIG_FOLDER>/listener_token`, created 0600 on first start): TCP as the first line
+ * `{"stewardToken":"…"}`, HTTP as `Authorization: Bearer …`. The socket needs none (it is 0600).
  *
- * @throws {Error} when a listener cannot be opened, naming it.
+ * @throws {Error} when a listener cannot be opened or the token cannot be made or read.
  */
 export async function startInputs(node: Node): Promise<void> {
   const c = node.config;
@@ -59,7 +89,17 @@ export async function startInputs(node: Node): Promise<void> {
     await acceptLoop(node, unix, "socket", signal);
     await Deno.remove(path).catch(() => {});
   });
-  if (c.tcpListener) {
+  // A network port is open to every local user (and to web pages): it takes nothing in
+  // without the listener token.
+  const token = c.tcpListener || c.httpListener
+    ? await ListenerToken.load(node.configFolder)
+    : undefined;
+  if (token) {
+    node.print(
+      `steward ${c.nodeName}: -tcpListener/-httpListener clients need the token in ${token.path}`,
+    );
+  }
+  if (c.tcpListener && token) {
     let tcp: Deno.Listener;
     try {
       tcp = Deno.listen({ transport: "tcp", ...splitHostPort(c.tcpListener) });
@@ -69,32 +109,15 @@ export async function startInputs(node: Node): Promise<void> {
     node.supervisor.start(
       "listener",
       `tcp:${c.tcpListener}`,
-      (s) => acceptLoop(node, tcp, "tcp", s),
+      (s) => acceptLoop(node, tcp, "tcp", s, token),
     );
   }
-  if (c.httpListener) {
-    const server = bindHttpServer("-httpListener", c.httpListener, async (req) => {
-      if (req.method === "GET") {
-        return Response.json({ node: c.nodeName, inflight: node.inflightCount });
-      }
-      if (req.method !== "POST") {
-        return new Response("use POST with a JSON body\n", { status: 405 });
-      }
-      const body = new Uint8Array(await req.arrayBuffer());
-      if (body.length > c.maxMessageSize * 2) {
-        return Response.json([{ status: "rejected", error: "body too large" }], { status: 413 });
-      }
-      const parsed = parseInput(body);
-      if ("value" in parsed && isClientEnvelope(parsed.value)) {
-        // The client protocol: NDJSON lines streamed back while the session runs.
-        return clientSessionResponse(node, parsed.value, "http");
-      }
-      const answers = "error" in parsed
-        ? [rejectInput(node, "http", parsed.error)]
-        : (await intakeValue(node, parsed.value, "http")).answers;
-      const ok = answers.some((a) => a.status === "accepted");
-      return Response.json(answers, { status: ok ? 200 : 400 });
-    });
+  if (c.httpListener && token) {
+    const server = bindHttpServer(
+      "-httpListener",
+      c.httpListener,
+      httpInputHandler(node, token, c.httpListener),
+    );
     node.supervisor.start("listener", `http:${c.httpListener}`, (signal) => server.run(signal));
   }
 }
