@@ -166,6 +166,8 @@ export interface AgentOptions {
    * an approval step (default true). Tests of key approval itself turn it off.
    */
   provision?: boolean;
+  /** More environment variables of the agent process (e.g. a fake secret a test looks for). */
+  env?: Record<string, string>;
 }
 
 /** An agent process started with the agent's real Deno flags, in its own folder. */
@@ -202,6 +204,12 @@ export class Agent {
   get pid(): number | undefined {
     return this.#child?.pid;
   }
+
+  /** Exit code of the agent's last run, once it has exited. */
+  get exitCode(): number | undefined {
+    return this.#exitCode;
+  }
+  #exitCode: number | undefined;
 
   /** The unix socket of this agent. */
   get socket(): string {
@@ -258,7 +266,7 @@ export class Agent {
         ...this.flags(),
       ],
       cwd: this.dir,
-      env: { CONFIG_FOLDER: join(this.dir, "etc"), NO_COLOR: "1" },
+      env: { CONFIG_FOLDER: join(this.dir, "etc"), NO_COLOR: "1", ...this.options.env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -269,6 +277,7 @@ export class Agent {
     };
     const streams = Promise.all([collect(child.stdout), collect(child.stderr)]);
     this.#exit = streams.then(() => child.status);
+    this.#exit.then((status) => this.#exitCode = status.code);
     const wait = this.options.wait ?? "ready";
     if (wait === "none") return;
     const marker = wait === "ready" ? `steward ${this.name}: ready` : "accepting messages";
