@@ -14,9 +14,12 @@ Deno.test("TCP and HTTP listeners take messages like the socket does", opts, asy
   });
   try {
     const central = fleet.get("central");
+    // The network listeners need the listener token (see test/attacks/listeners_test.ts).
+    const token = (await Deno.readTextFile(`${central.dir}/etc/listener_token`)).trim();
+    const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: tcpPort });
     await conn.write(new TextEncoder().encode(
-      JSON.stringify({
+      JSON.stringify({ stewardToken: token }) + "\n" + JSON.stringify({
         toNode: "ship1",
         method: "REQCliCommand",
         methodArgs: ["echo", "tcp"],
@@ -30,6 +33,7 @@ Deno.test("TCP and HTTP listeners take messages like the socket does", opts, asy
 
     const res = await fetch(`http://127.0.0.1:${httpPort}/`, {
       method: "POST",
+      headers,
       body: JSON.stringify([
         {
           toNode: "ship1",
@@ -44,7 +48,11 @@ Deno.test("TCP and HTTP listeners take messages like the socket does", opts, asy
     assertEquals(res.status, 200);
     const answers = await res.json();
     assertEquals(answers.map((a: { status: string }) => a.status), ["accepted", "rejected"]);
-    const bad = await fetch(`http://127.0.0.1:${httpPort}/`, { method: "POST", body: "{nope" });
+    const bad = await fetch(`http://127.0.0.1:${httpPort}/`, {
+      method: "POST",
+      headers,
+      body: "{nope",
+    });
     assertEquals(bad.status, 400);
     assertMatch((await bad.json())[0].error, /malformed JSON/);
 

@@ -127,7 +127,13 @@ Deno.test("run() and stream() over HTTP and TCP, with a streaming command", opts
   });
   try {
     const counting = to("ship1").cliCont("for i in 1 2 3; do echo n$i; sleep 0.3; done").for(10);
-    for (const endpoint of [{ http: `127.0.0.1:${http}` }, { tcp: `127.0.0.1:${tcp}` }]) {
+    // The network listeners need the listener token (see test/attacks/listeners_test.ts).
+    const tokenFile = `${fleet.get("central").dir}/etc/listener_token`;
+    const endpoints = [{ http: `127.0.0.1:${http}`, tokenFile }, {
+      tcp: `127.0.0.1:${tcp}`,
+      tokenFile,
+    }];
+    for (const endpoint of endpoints) {
       const steward = await connect(endpoint);
       const [r] = await steward.run(counting);
       assertEquals([r.node, r.ok, r.output], ["ship1", true, "n1\nn2\nn3\n"]);
