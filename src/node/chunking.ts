@@ -20,10 +20,13 @@ export const CHUNK_HEADER = "Steward-Chunk";
 export const HEADER_ROOM = 4096;
 
 /**
- * The ACK of a chunk: an ordinary ACK, plus where to resume when the receiver lacks earlier
- * chunks (`resendFrom`) and whether it was only short of memory (`busy`: wait, then resend).
+ * The ACK of a chunk: an ordinary ACK, plus the index of the chunk it answers (`chunk`: the
+ * sender believes it only for the chunk it sent, so an ACK of chunk 0 replayed later cannot end
+ * the transfer), where to resume when the receiver lacks earlier chunks (`resendFrom`) and
+ * whether it was only short of memory (`busy`: wait, then resend).
  */
 export const chunkAckSchema = ackSchema.extend({
+  chunk: z.number().int().min(0).optional(),
   resendFrom: z.number().int().min(0).optional(),
   busy: z.boolean().optional(),
 });

@@ -133,8 +133,8 @@ export class Node implements NodeServices {
       options.dedupRetentionMs ?? config.dedupRetentionSeconds * 1000,
     );
     this.hello = new HelloStore(kv);
-    // A chained reply may come as late as a resend is still recognised.
-    this.#chains = new ReplyChains(kv, Math.max(60_000, config.dedupRetentionSeconds * 1000));
+    // A chain record lives as long as its request can still be answered (see ReplyChains).
+    this.#chains = new ReplyChains(kv);
     this.#ring = new RingBuffer(config.ringBufferSize);
     this.metrics.readFrom({
       processes: () => this.supervisor.list(),
@@ -446,6 +446,7 @@ export class Node implements NodeServices {
       maxMessageSize: this.config.maxMessageSize,
       encode: (m) => this.security.seal(m),
       verifyAck: (m, raw) => this.security.verifyAck(m, raw),
+      sealChunk: (fields) => this.security.sealChunk(fields),
       sent: (m, attempt) => {
         this.metrics.published.inc({ method: m.method, peer: m.toNode });
         if (attempt > 0) this.metrics.retried.inc({ method: m.method, peer: m.toNode });
@@ -543,8 +544,10 @@ export class Node implements NodeServices {
       duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: m.fromNode }),
       maxMessageSize: this.config.maxMessageSize,
       admit: async (m, raw) =>
-        this.security.admit(m, raw, { authoredHere: await this.#chains.authoredHere(m) }),
+        // Claimed only once the reply is verified: an impostor cannot use a chain record up.
+        this.security.admit(m, raw, { authoredHere: () => this.#chains.authoredHere(m) }),
       sealAck: (ack) => this.security.seal(ack),
+      verifyChunk: (seal) => this.security.verifyChunk(seal),
     }, allowedNodes);
     this.#listening.push(sub.listening);
     return this.supervisor.start("subscriber", sub.subject, (signal) => sub.run(signal), {

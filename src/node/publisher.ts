@@ -8,6 +8,7 @@ import {
   HEADER_ROOM,
   splitPayload,
 } from "./chunking.ts";
+import { CHUNK_SEAL_HEADER, type ChunkSealFields, sha256Hex } from "./chunk_seal.ts";
 
 /** What a publisher needs from its node. */
 export interface PublisherDeps {
@@ -27,6 +28,11 @@ export interface PublisherDeps {
    * believed; returns why it is not. An ACK that fails counts as no ACK.
    */
   verifyAck?(message: Message, raw: Record<string, unknown>): Promise<string | undefined>;
+  /**
+   * The `Steward-Chunk-Seal` header value of a chunk (its fields signed now); called for each
+   * send of a chunk. Without it chunks go unsealed.
+   */
+  sealChunk?(fields: ChunkSealFields): Promise<string>;
   /**
    * Called for each message the publisher gives up unfinished because it was stopped
    * (`REQOpProcessStop`), so that it is sent again now rather than after a restart.
@@ -271,6 +277,10 @@ export class Publisher {
         frames = [{ data: await this.#deps.encode(message) }];
       }
       const { data, headers } = frames[frame];
+      // Sealed anew on each send, like a whole message: a resend stays in the replay window.
+      if (headers && this.#deps.sealChunk) {
+        headers.set(CHUNK_SEAL_HEADER, await this.#sealOf(message, frames, frame));
+      }
       let wait = false;
       try {
         const request = nc.request(this.subject, data, { timeout: timeoutMs, headers });
@@ -278,8 +288,12 @@ export class Publisher {
         const reply = await request;
         const raw = reply.json<Record<string, unknown>>();
         const parsed = chunkAckSchema.safeParse(raw);
+        // A chunk's ACK must name that chunk: an older chunk's ACK, replayed, ends nothing.
+        const misplaced = parsed.success && frames.length > 1 && parsed.data.chunk !== frame
+          ? `ACK of chunk ${parsed.data.chunk} received for chunk ${frame}`
+          : undefined;
         const forged = parsed.success && parsed.data.id === message.id
-          ? await this.#deps.verifyAck?.(message, raw)
+          ? misplaced ?? await this.#deps.verifyAck?.(message, raw)
           : "malformed ACK";
         if (!parsed.success || forged) {
           lastError = forged ?? "malformed ACK";
@@ -331,12 +345,29 @@ export class Publisher {
         `for the given REQ type (last error: ${lastError})`,
     });
   }
+  /** The seal of chunk `index` of `message`, for this send. */
+  async #sealOf(message: Message, frames: Frame[], index: number): Promise<string> {
+    const f = frames[index];
+    f.sha256 ??= await sha256Hex(f.data);
+    return await this.#deps.sealChunk!({
+      id: message.id,
+      index,
+      count: frames.length,
+      total: frames.reduce((sum, x) => sum + x.data.length, 0),
+      fromNode: message.fromNode,
+      toNode: message.toNode,
+      subject: this.subject,
+      sha256: f.sha256,
+    });
+  }
 }
 
 /** One NATS message of a delivery: the whole message, or one chunk of it with its header. */
 interface Frame {
   data: Uint8Array;
   headers?: MsgHdrs;
+  /** SHA-256 of `data` (hex), once a seal needed it. */
+  sha256?: string;
 }
 
 /** The whole payload when it fits the broker's max payload, else its chunks. */

@@ -9,7 +9,14 @@ import {
 import { subjectFor } from "../message/subject.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import { abortable } from "./abortable.ts";
-import { CHUNK_HEADER, type ChunkAck, parseChunkHeader, Reassembler } from "./chunking.ts";
+import {
+  CHUNK_HEADER,
+  type ChunkAck,
+  type ChunkInfo,
+  parseChunkHeader,
+  Reassembler,
+} from "./chunking.ts";
+import { checkChunkSeal, CHUNK_SEAL_HEADER, type ChunkSeal, parseChunkSeal } from "./chunk_seal.ts";
 
 /** What a subscriber needs from its node. */
 export interface SubscriberDeps {
@@ -32,6 +39,7 @@ export interface SubscriberDeps {
   execute(message: Message, definition: MethodDefinition): Promise<void>;
   /** Reports a message that could not be taken on. */
   refused(reason: string, message?: Message): void;
+  /** Counts a message once it is admitted (its sender verified): never before. */
   received(message: Message): void;
   duplicate(message: Message): void;
   /** Largest message taken, in bytes (a chunked one is refused beyond it). */
@@ -43,6 +51,12 @@ export interface SubscriberDeps {
   admit?(message: Message, raw: Record<string, unknown>): Promise<string | undefined>;
   /** The bytes of an ACK (signed, so that the sender can tell it came from this node). */
   sealAck?(ack: Ack | ChunkAck): Promise<Uint8Array>;
+  /**
+   * Checks the signature and replay window of a chunk's seal (absent: the chunk came unsealed);
+   * returns why it is refused. Runs before the chunk is claimed, reserved or buffered. Without
+   * it (tests of delivery alone) chunks are taken unsealed.
+   */
+  verifyChunk?(seal: ChunkSeal | undefined): Promise<string | undefined>;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -130,29 +144,40 @@ export class Subscriber {
       this.#deps.refused(info);
       return;
     }
-    if (!this.#chunks.has(info.id)) {
+    // Every answer names the chunk it is about: the sender believes it for that chunk only.
+    const chunk = info.index;
+    const sender = await this.#admitChunk(msg, info);
+    if (typeof sender !== "string") {
+      this.#answer(msg, { id: info.id, ok: false, error: sender.refused, chunk });
+      this.#deps.refused(sender.refused);
+      return;
+    }
+    // Held per sender: a verified node cannot add chunks to another node's message.
+    const key = sender === "" ? info.id : `${sender}/${info.id}`;
+    if (!this.#chunks.has(key)) {
       // A chunk that starts a set, or one arriving with none held: is the message already
       // taken on (a resend after a lost ACK)? The probe's claim is given back at once; the
       // whole message claims its id for real once it is complete.
       if (!await this.#deps.claim(info.id)) {
-        this.#answer(msg, { id: info.id, ok: true, duplicate: true });
+        this.#answer(msg, { id: info.id, ok: true, duplicate: true, chunk });
         return;
       }
       this.#deps.release(info.id);
     }
-    const outcome = this.#chunks.add(info, msg.data);
+    const outcome = this.#chunks.add({ ...info, id: key }, msg.data);
     switch (outcome.status) {
       case "stored":
-        this.#answer(msg, { id: info.id, ok: true });
+        this.#answer(msg, { id: info.id, ok: true, chunk });
         return;
       case "complete":
-        return await this.#handle(msg, outcome.payload, turn, taken);
+        return await this.#handle(msg, outcome.payload, turn, taken, { chunk, sender });
       case "gap":
         this.#answer(msg, {
           id: info.id,
           ok: false,
           error: outcome.error,
           resendFrom: outcome.from,
+          chunk,
         });
         return;
       case "busy":
@@ -162,13 +187,44 @@ export class Subscriber {
           error: outcome.error,
           resendFrom: outcome.from,
           busy: true,
+          chunk,
         });
         return;
       case "refused":
-        this.#answer(msg, { id: info.id, ok: false, error: outcome.error });
+        this.#answer(msg, { id: info.id, ok: false, error: outcome.error, chunk });
         this.#deps.refused(`on ${this.subject}: ${outcome.error}`);
         return;
     }
+  }
+
+  /**
+   * Verifies a chunk before anything is claimed, reserved or buffered for it: its seal must
+   * match the chunk and be signed by its sender's trusted key. Returns the sender ("" for an
+   * unsealed chunk a lab fleet lets through), or why the chunk is refused.
+   */
+  async #admitChunk(msg: Msg, info: ChunkInfo): Promise<string | { refused: string }> {
+    const verify = this.#deps.verifyChunk;
+    if (!verify) return "";
+    const value = msg.headers?.get(CHUNK_SEAL_HEADER);
+    const seal = value ? parseChunkSeal(value) : undefined;
+    if (typeof seal === "string") return { refused: `on ${this.subject}: ${seal}` };
+    if (seal) {
+      const { fromNode } = seal.fields;
+      if (this.allowedNodes && !this.allowedNodes.includes(fromNode)) {
+        return { refused: `node ${fromNode} is not allowed to use ${this.subject}` };
+      }
+      // The signature first: hashing a chunk costs more than verifying a seal.
+      const problem = await verify(seal) ??
+        await checkChunkSeal(seal.fields, {
+          info,
+          toNode: this.#deps.nodeName,
+          subject: this.subject,
+          data: msg.data,
+        });
+      return problem ? { refused: problem } : fromNode;
+    }
+    const problem = await verify(undefined);
+    return problem ? { refused: `on ${this.subject}: ${problem}` } : "";
   }
 
   /**
@@ -180,27 +236,31 @@ export class Subscriber {
     data: Uint8Array,
     turn: Promise<void>,
     taken: () => void,
+    chunked: { chunk: number; sender: string } | undefined = undefined,
   ): Promise<void> {
+    // A chunked message is answered as its last chunk, which the ACK names.
+    const chunk = chunked ? { chunk: chunked.chunk } : {};
     const parsed = this.#parse(data);
     if (typeof parsed === "string") {
-      this.#answer(msg, { id: "", ok: false, error: parsed });
+      this.#answer(msg, { id: "", ok: false, error: parsed, ...chunk });
       this.#deps.refused(parsed);
       return;
     }
     const { message: m, raw } = parsed;
-    this.#deps.received(m);
     // The KV read of the dedup record runs while the signature is checked.
     const lookup = this.#deps.lookup?.(m.id);
     lookup?.catch(() => {}); // A refused message never awaits it.
-    const problem = this.#check(m) ?? await this.#deps.admit?.(m, raw);
+    const problem = this.#check(m, chunked?.sender) ?? await this.#deps.admit?.(m, raw);
     if (problem) {
-      this.#answer(msg, { id: m.id, ok: false, error: problem });
+      this.#answer(msg, { id: m.id, ok: false, error: problem, ...chunk });
       this.#deps.refused(problem, m);
       return;
     }
+    // Counted once its sender is verified: an unverified name never becomes a metric label.
+    this.#deps.received(m);
     if (!await this.#deps.claim(m.id, lookup)) {
       this.#deps.duplicate(m);
-      this.#answer(msg, { id: m.id, ok: true, duplicate: true });
+      this.#answer(msg, { id: m.id, ok: true, duplicate: true, ...chunk });
       return;
     }
     if (this.definition.instant) {
@@ -209,7 +269,7 @@ export class Subscriber {
       const ran = this.#deps.execute(m, this.definition);
       taken();
       await ran;
-      this.#answer(msg, { id: m.id, ok: true });
+      this.#answer(msg, { id: m.id, ok: true, ...chunk });
       return;
     }
     // Recorded before the ACK: a resend after a lost ACK, or after our restart, is a duplicate.
@@ -232,10 +292,10 @@ export class Subscriber {
       const ran = this.#deps.execute(m, this.definition);
       taken();
       await ran;
-      this.#answer(msg, { id: m.id, ok: true });
+      this.#answer(msg, { id: m.id, ok: true, ...chunk });
       return;
     }
-    this.#answer(msg, { id: m.id, ok: true });
+    this.#answer(msg, { id: m.id, ok: true, ...chunk });
     this.#deps.execute(m, this.definition).catch(() => {});
   }
 
@@ -259,7 +319,10 @@ export class Subscriber {
     return { message: result.data, raw: raw as Record<string, unknown> };
   }
 
-  #check(m: Message): string | undefined {
+  #check(m: Message, sender = ""): string | undefined {
+    if (sender !== "" && m.fromNode !== sender) {
+      return `message ${m.id} claims to be from ${m.fromNode}, its chunks were sealed by ${sender}`;
+    }
     if (m.toNode !== this.#deps.nodeName) {
       return `message ${m.id} is for ${m.toNode}, received by ${this.#deps.nodeName}`;
     }

@@ -14,6 +14,7 @@ import { AclStore } from "./acl_store.ts";
 import { type KeyRecord, KeyRegistry, type TrustedSet } from "./key_registry.ts";
 import { loadOrCreateNodeKeys, type NodeKeys } from "./node_keys.ts";
 import { signedJson, verifyMessage } from "./signature.ts";
+import type { ChunkSeal, ChunkSealFields } from "../node/chunk_seal.ts";
 import { TrustedKeys, trustedSetSchema } from "./trusted_keys.ts";
 
 /** Methods only central may call, whatever the ACL says: they change who is trusted. */
@@ -131,6 +132,40 @@ export class Security {
     return this.#outsideWindow(raw, what);
   }
 
+  /**
+   * The `Steward-Chunk-Seal` header value of a chunk this node sends: its fields, signed now.
+   *
+   * @example
+   * ```ts ignore
+   * const value = await security.sealChunk({ id, index: 0, count: 3, total, fromNode, toNode,
+   *   subject, sha256 });
+   * ```
+   */
+  async sealChunk(fields: ChunkSealFields): Promise<string> {
+    return await signedJson(fields, this.keys);
+  }
+
+  /**
+   * Checks a chunk's seal before the chunk is claimed, reserved or buffered: signed by the
+   * trusted key of the node it names, within the replay window. `undefined` is a chunk that
+   * came unsealed. Held to the rule of whole messages (see #mustVerify): with
+   * -requireSignatures=false, only senders with a trusted key are verified. Returns why the
+   * chunk is refused.
+   */
+  async verifyChunk(seal: ChunkSeal | undefined): Promise<string | undefined> {
+    const required = this.#config.requireSignatures;
+    if (!seal) return required ? "a chunk came without its seal (unsigned)" : undefined;
+    const { fromNode: from, id, index } = seal.fields;
+    const key = await this.#trustedKey(from);
+    if (!key && !required) return undefined;
+    const what = `chunk ${index} of message ${id} from ${from}`;
+    if (!key) return `${what} refused: no trusted key for node ${from}`;
+    if (!(await verifyMessage(seal.raw, key))) {
+      return `${what} refused: its seal is not signed by the trusted key of ${from}`;
+    }
+    return this.#outsideWindow(seal.raw, what);
+  }
+
   /** Why a signed object is too old (or too far ahead) to be believed, if it is. */
   #outsideWindow(raw: Record<string, unknown>, what: string): string | undefined {
     const signedAt = typeof raw.signedAt === "number" ? raw.signedAt : Number.NaN;
@@ -144,13 +179,15 @@ export class Security {
   /**
    * Decides whether `message` (parsed from `raw`, the JSON exactly as received) may be ACKed and
    * run; returns the reason when it may not. Nothing about it has been recorded or run yet.
-   * `authoredHere` marks a chained reply running exactly the command this node's own request
-   * named (see node/reply_chains.ts): it is verified like any message, but not held to the ACL.
+   * `authoredHere` tells (once the message is verified) whether it is a chained reply running
+   * exactly the command this node's own request named, for the first time (see
+   * node/reply_chains.ts, which uses the request's record up): it is verified like any message,
+   * but not held to the ACL.
    */
   async admit(
     message: Message,
     raw: Record<string, unknown>,
-    options: { authoredHere?: boolean } = {},
+    options: { authoredHere?: () => Promise<boolean> } = {},
   ): Promise<string | undefined> {
     if (message.method === "REQHello" && this.#isCentral) {
       // A pre-seeded approval first: the key the hello announces is then simply "known".
@@ -176,7 +213,7 @@ export class Security {
       }
       return undefined;
     }
-    if (options.authoredHere) return undefined;
+    if (options.authoredHere && await options.authoredHere()) return undefined;
     const isCommand = COMMAND_METHODS.has(message.method);
     return checkAcl(this.acl.current, this.#config.nodeName, {
       fromNode: message.fromNode,
