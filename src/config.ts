@@ -23,8 +23,16 @@ export const FLAGS = {
   centralNodeName: str("central", "node that receives error logs and hello messages"),
   brokerAddress: str("127.0.0.1:4222", "NATS broker address; several separated by ','"),
   socketFolder: str("./tmp", "folder of the unix socket steward.sock"),
-  tcpListener: str("", "host:port of a TCP listener for messages (off when empty)"),
-  httpListener: str("", "host:port of an HTTP listener for messages (off when empty)"),
+  tcpListener: str(
+    "",
+    "host:port of a TCP listener for messages; clients need the token in " +
+      "$CONFIG_FOLDER/listener_token (off when empty)",
+  ),
+  httpListener: str(
+    "",
+    "host:port of an HTTP listener for messages; clients need the token in " +
+      "$CONFIG_FOLDER/listener_token (off when empty)",
+  ),
   databaseFolder: str("./var/lib", "folder of the Deno KV database and the audit log"),
   subscribersDataFolder: str("./data", "folder where reply files are written"),
   natsConnectRetryInterval: int(5, "seconds between attempts to reach the broker"),
@@ -49,6 +57,16 @@ export const FLAGS = {
       "(empty = CONFIG_FOLDER/approved_keys)",
   ),
   replayWindow: int(300, "seconds a signed message is valid after signing (replay protection)"),
+  commandEnv: str(
+    "",
+    "names of the agent's environment variables that commands also get, separated by ','; " +
+      "commands get only PATH, HOME, LANG and LC_ALL besides them",
+  ),
+  runAsUser: str(
+    "",
+    "run every command as this unprivileged user (name, uid or uid:gid); the agent must be " +
+      "root to switch; empty = as the agent's own user (see SECURITY.md)",
+  ),
   exposeDataFolder: str("", "host:port to serve the data folder read-only (off when empty)"),
   playbooksFolder: str(
     "",
@@ -176,6 +194,7 @@ export function validateConfig(config: Config): void {
     }
   }
   if (config.ringBufferSize < 1) throw new ConfigError("-ringBufferSize must be at least 1");
+  validateCommandFlags(config);
   // A replay inside the window is caught only as a duplicate id: ids must outlive the window.
   if (
     config.requireSignatures &&
@@ -186,6 +205,36 @@ export function validateConfig(config: Config): void {
         `-dedupRetentionSeconds (${config.dedupRetentionSeconds})`,
     );
   }
+}
+
+/** Checks the form of -commandEnv and -runAsUser (whether the user exists is checked at start). */
+function validateCommandFlags(config: Config): void {
+  for (const name of commandEnvNames(config.commandEnv)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new ConfigError(`-commandEnv: "${name}" is not a variable name`);
+    }
+    // They change how every program loads, and Deno passes them only with unrestricted --allow-run.
+    if (/^(LD_|DYLD_)/.test(name)) {
+      throw new ConfigError(`-commandEnv: ${name} may not be passed to commands`);
+    }
+  }
+  const user = config.runAsUser;
+  if (user !== "" && !/^(\d+(:\d+)?|[A-Za-z_][A-Za-z0-9_.-]*\$?)$/.test(user)) {
+    throw new ConfigError(`-runAsUser "${user}": expected a user name, a uid or uid:gid`);
+  }
+}
+
+/**
+ * The variable names `-commandEnv` lists.
+ *
+ * @example
+ * ```ts
+ * import { commandEnvNames } from "./config.ts";
+ * commandEnvNames("TZ, http_proxy,"); // ["TZ", "http_proxy"]
+ * ```
+ */
+export function commandEnvNames(commandEnv: string): string[] {
+  return commandEnv.split(",").map((n) => n.trim()).filter((n) => n !== "");
 }
 
 /** Renders `--help`: every flag with its default. */
