@@ -11,6 +11,8 @@ import {
   normalizeSpellings,
 } from "../message/schema.ts";
 import { methodNamed } from "../methods/table.ts";
+import { dataCommandRefusal } from "../methods/command_with_data.ts";
+import { COMMAND_METHODS } from "../security/acl.ts";
 import type { Node } from "../node/node.ts";
 
 /** The answer to one input message. */
@@ -27,7 +29,9 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 function refusal(
   m: Message | {
     method: string;
+    methodArgs: string[];
     replyMethod?: string;
+    replyMethodArgs: string[];
     directory: string;
     fileName: string;
     data: string;
@@ -40,6 +44,16 @@ function refusal(
     const reply = methodNamed(m.replyMethod);
     if (!reply) return `replyMethod: unknown method "${m.replyMethod}"`;
     if (!reply.replyTarget) return `replyMethod: ${m.replyMethod} cannot handle replies`;
+  }
+  // Where {{STEWARD_DATA}} would let another node's output become code, the operator learns it
+  // now, with the forms that are allowed; the command is checked again before it runs.
+  if (m.replyMethod !== undefined && COMMAND_METHODS.has(m.replyMethod)) {
+    const why = dataCommandRefusal(m.replyMethodArgs);
+    if (why) return `replyMethodArgs: ${why}`;
+  }
+  if (COMMAND_METHODS.has(m.method)) {
+    const why = dataCommandRefusal(m.methodArgs);
+    if (why) return `methodArgs: ${why}`;
   }
   const path = checkReplyPath(m.directory, m.fileName);
   if (path) return path;
