@@ -48,6 +48,9 @@ export type PublishOutcome =
 
 const encoder = new TextEncoder();
 
+/** Least time between two early tries of a failed message (see Publisher's #probe). */
+const PROBE_INTERVAL_MS = 1000;
+
 /**
  * The publisher process for one subject `<toNode>.<method>.<event>`: sends messages in the order
  * they were queued, keeps up to `window` waiting for their ACKs at once, and resends each after
@@ -85,6 +88,14 @@ export class Publisher {
   // woken: waking every waiter on every change cost O(window²) timers and listeners per window
   // (a burst of 3000 pings fell to 90 msg/s).
   #waiters = new Map<number, () => void>();
+  // A younger message is held up behind the oldest failed one: that one may try now, before
+  // its own retry time. Otherwise a message waiting out a long ACKTimeout after its node was
+  // down made every later message to the node, up again, fail with "an older message … was
+  // not ACKed yet" (issue 14, item 9). The probe keeps the order: the oldest goes first.
+  #probe = false;
+  // When the last probe was asked: at most one a second, so that many messages held up behind
+  // a node that stays down do not turn into a storm of tries.
+  #probedAt = -Infinity;
 
   constructor(subject: string, event: Event, deps: PublisherDeps) {
     this.subject = subject;
@@ -168,6 +179,7 @@ export class Publisher {
 
   /** The node ACKed a message: whatever failed before may be sent again now, in order. */
   #confirmed(): void {
+    this.#probe = false;
     if (this.#failing.length === 0) return;
     this.#failing = [];
     this.#wakeOldest();
@@ -183,7 +195,17 @@ export class Publisher {
   #maysend(seq: number, due: boolean): boolean {
     if (this.#waiting.length > 0 && this.#waiting[0] < seq) return false;
     if (this.#failing.length > 0 && this.#failing[0] < seq) return false;
-    return this.#failing.length === 0 || due;
+    return this.#failing.length === 0 || due || (this.#probe && this.#failing[0] === seq);
+  }
+
+  /** A message held up behind a failed one asks that one to try again now (see #probe). */
+  #askProbe(seq: number): void {
+    const head = this.#failing[0];
+    if (this.#probe || head === undefined || head >= seq) return;
+    if (performance.now() - this.#probedAt < PROBE_INTERVAL_MS) return;
+    this.#probedAt = performance.now();
+    this.#probe = true;
+    this.#waiters.get(head)?.();
   }
 
   /**
@@ -192,14 +214,22 @@ export class Publisher {
    * waited stays in the waiting list until its send is issued, so that younger messages
    * cannot slip ahead of it.
    */
-  async #turn(seq: number, ms: number): Promise<boolean> {
-    if (this.#maysend(seq, ms <= 0)) return true;
-    this.#mark(this.#waiting, seq, true);
+  async #turn(seq: number, ms: number): Promise<boolean | "early"> {
     const until = performance.now() + ms;
+    let asked = false;
     while (!this.#signal?.aborted) {
       const due = performance.now() >= until;
-      if (this.#maysend(seq, due)) return true;
+      if (this.#maysend(seq, due)) {
+        if (due || this.#failing[0] !== seq) return true;
+        this.#probe = false; // Taken: the next held-up message may ask again.
+        return "early";
+      }
       if (due) return false;
+      this.#mark(this.#waiting, seq, true);
+      if (!asked) {
+        asked = true;
+        this.#askProbe(seq);
+      }
       await this.#changeOr(seq, until - performance.now());
     }
     return true;
@@ -257,7 +287,11 @@ export class Publisher {
     let restarts = 0;
     let turnWait = timeoutMs;
     while (attempt <= message.retries && restarts <= message.retries) {
+      const dueAt = performance.now() + turnWait;
       const myTurn = await this.#turn(seq, turnWait);
+      // A try before its retry time, asked by a younger message: it counts as an attempt only
+      // if it outlasts that time, so probes never eat into the span `retries` promises.
+      const early = myTurn === "early";
       turnWait = timeoutMs;
       if (this.#signal?.aborted) {
         // Still in KV: handed back to be sent again now (or at the next start).
@@ -329,8 +363,12 @@ export class Publisher {
         wait = ack.busy === true;
       } catch (err) {
         lastError = (err as Error).message;
-        attempt++;
         this.#mark(this.#failing, seq, true);
+        if (early && performance.now() < dueAt) {
+          turnWait = dueAt - performance.now(); // Back to waiting for its own retry time.
+          continue;
+        }
+        attempt++;
         // No responders (node down) fails at once: still wait out the ACKTimeout before the
         // next try (in #turn), so that `retries` spans the time the seed promises.
         turnWait = Math.max(0, timeoutMs - (performance.now() - started));
