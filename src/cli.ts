@@ -5,11 +5,12 @@
  */
 import { ConfigError, helpText, loadConfig, parseFlags } from "./config.ts";
 import { Node } from "./node/node.ts";
-import { sendKeyCommand, takeKeyCommand } from "./security/key_command.ts";
+import { KEY_COMMANDS_HELP, keyCommandMain, takeKeyCommand } from "./security/key_command.ts";
 
 async function main(args: string[]): Promise<number> {
   let config;
-  // `steward -approveKey=<node>` (or -revokeKey) asks the running central to act, then exits.
+  // `steward -approveKey=<node>:<fingerprint>` (-revokeKey, -rotateKey) asks the running agent
+  // to act, then exits.
   const keyCommand = takeKeyCommand(args);
   if (keyCommand) args = keyCommand.rest;
   try {
@@ -17,25 +18,18 @@ async function main(args: string[]): Promise<number> {
     if (parsed.help) {
       console.log(helpText());
       console.log(
-        "\nOperator commands (sent to the running central through its socket, then exit):\n" +
-          "  -approveKey node\n\tapprove the key node announced in its hello\n" +
-          "  -revokeKey node\n\trevoke node's key",
+        "\nOperator commands (sent to the running agent through its socket, then exit):\n" +
+          KEY_COMMANDS_HELP,
       );
       return 0;
     }
     config = await loadConfig(Deno.env.get("CONFIG_FOLDER") || "./etc", parsed.values);
     if (keyCommand) {
-      if (!keyCommand.node) throw new ConfigError("-approveKey and -revokeKey need a node name");
-      console.log(
-        await sendKeyCommand(
-          config.socketFolder,
-          config.centralNodeName,
-          keyCommand.method,
-          keyCommand.node,
-        ),
+      return await keyCommandMain(
+        keyCommand,
+        config,
+        Deno.env.get("CONFIG_FOLDER") || "./etc",
       );
-      console.log(`outcome: ${config.subscribersDataFolder}/keys/${config.nodeName}/keys.log`);
-      return 0;
     }
   } catch (err) {
     if (err instanceof ConfigError) {

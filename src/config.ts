@@ -6,6 +6,11 @@
  */
 import { join } from "node:path";
 import { NODE_NAME_PATTERN } from "./message/schema.ts";
+import {
+  modesFromFileMode,
+  PRIVATE_FILE_MODE,
+  PRIVATE_FOLDER_MODE,
+} from "./store/file_modes.ts";
 
 type Kind = "string" | "int" | "bool";
 interface FlagSpec<T> {
@@ -35,6 +40,11 @@ export const FLAGS = {
   ),
   databaseFolder: str("./var/lib", "folder of the Deno KV database and the audit log"),
   subscribersDataFolder: str("./data", "folder where reply files are written"),
+  dataFileMode: str(
+    "0600",
+    "octal mode of reply files in -subscribersDataFolder (their folders get x where it has r): " +
+      "e.g. 0640 lets the folder's group read replies; every other file is 0600",
+  ),
   natsConnectRetryInterval: int(5, "seconds between attempts to reach the broker"),
   profilingPort: str("", "accepted for compatibility; profiling is done with Deno's tools"),
   promHostAndPort: str("", "host:port of the Prometheus /metrics listener (off when empty)"),
@@ -50,7 +60,21 @@ export const FLAGS = {
     "refuse messages not signed by a key this node trusts; =false only for a lab fleet " +
       "(see SECURITY.md)",
   ),
-  centralPublicKey: str("", "central's Ed25519 public key (base64); empty = trust on first use"),
+  centralPublicKey: str(
+    "",
+    "central's Ed25519 public key (base64, its steward_ed25519.pub); without it (or " +
+      "-trustCentralOnFirstUse) this node trusts no message from central",
+  ),
+  trustCentralOnFirstUse: bool(
+    false,
+    "without -centralPublicKey, pin the central key named by the first validly signed trusted " +
+      "set (only where nobody else can publish to this node's subjects; see SECURITY.md)",
+  ),
+  maxPendingKeys: int(
+    1000,
+    "central: most keys kept pending approval at once; the oldest is dropped for a new one",
+  ),
+  pendingKeySeconds: int(604_800, "central: seconds a key pending approval is kept"),
   approvedKeysFolder: str(
     "",
     "central: folder of pre-seeded approvals, one <node>.pub per node " +
@@ -80,6 +104,12 @@ export const FLAGS = {
     86_400,
     "seconds a receiver remembers executed message ids, so resends are not run again",
   ),
+  auditMaxBytes: int(
+    32 * 1024 * 1024,
+    "size in bytes at which audit.log is rotated to audit.log.1 (data over 1 KiB is audited " +
+      "as its size and SHA-256)",
+  ),
+  auditMaxFiles: int(4, "rotated audit logs kept (audit.log.1 … .N); the oldest is deleted"),
   startPubREQHello: int(30, "seconds between hello messages to central (0 = never)"),
   startSubREQErrorLog: bool(true, "subscribe to REQErrorLog (central's error log)"),
   startSubREQHello: bool(true, "subscribe to REQHello (central's registry of nodes)"),
@@ -194,6 +224,13 @@ export function validateConfig(config: Config): void {
     }
   }
   if (config.ringBufferSize < 1) throw new ConfigError("-ringBufferSize must be at least 1");
+  if (config.auditMaxBytes < 4096) throw new ConfigError("-auditMaxBytes must be at least 4096");
+  if (config.auditMaxFiles < 0) throw new ConfigError("-auditMaxFiles must be at least 0");
+  try {
+    modesFromFileMode(config.dataFileMode);
+  } catch (err) {
+    throw new ConfigError(`-dataFileMode: ${(err as Error).message}`);
+  }
   validateCommandFlags(config);
   // A replay inside the window is caught only as a duplicate id: ids must outlive the window.
   if (
@@ -290,8 +327,10 @@ export async function loadConfig(configFolder: string, flags: Partial<Config>): 
   const config = defaultConfig({ ...(fileValues as Partial<Config>), ...flags });
   validateConfig(config);
   if (!existed || Object.keys(flags).length > 0) {
-    await Deno.mkdir(configFolder, { recursive: true });
-    await Deno.writeTextFile(file, JSON.stringify(config, null, 2) + "\n");
+    await Deno.mkdir(configFolder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
+    await Deno.writeTextFile(file, JSON.stringify(config, null, 2) + "\n", {
+      mode: PRIVATE_FILE_MODE,
+    });
   }
   return config;
 }

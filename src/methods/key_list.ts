@@ -1,3 +1,4 @@
+import { keyFingerprint } from "../security/fingerprint.ts";
 import { type MethodDefinition, MethodError } from "./types.ts";
 
 /** `REQKeyList` (central): replies with every node key central knows, one JSON line each. */
@@ -6,13 +7,18 @@ export const keyList: MethodDefinition = {
   event: "CommandACK",
   defaultReplyMethod: "REQToFileAppend",
   flag: "startSubREQSecurity",
-  description: "central: list node keys (pending, approved, revoked) and the trusted set version",
+  description:
+    "central: list node keys (pending, approved, revoked) with their fingerprints and the trusted set version",
   async handler({ node }) {
     const registry = node.security.registry;
     if (!registry) {
       throw new MethodError(`only the central node (${node.config.centralNodeName}) keeps keys`);
     }
-    const lines = (await registry.list()).map((r) => JSON.stringify(r));
+    const lines: string[] = [];
+    for (const r of await registry.list()) {
+      // Pending keys carry their fingerprint; approved and revoked ones get it here.
+      lines.push(JSON.stringify({ fingerprint: await keyFingerprint(r.publicKey), ...r }));
+    }
     const set = await registry.trustedSet(node.security.keys.publicKey);
     lines.push(JSON.stringify({ trustedSetVersion: set.version, central: set.central }));
     return { data: lines.join("\n") + "\n" };

@@ -23,6 +23,7 @@ import { aclUpdate } from "./acl_update.ts";
 import { keyApprove } from "./key_approve.ts";
 import { keyRevoke } from "./key_revoke.ts";
 import { keyList } from "./key_list.ts";
+import { keyRotate } from "./key_rotate.ts";
 import type { MethodDefinition } from "./types.ts";
 
 /** Every request method, by name. */
@@ -48,6 +49,7 @@ export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
     keyApprove,
     keyRevoke,
     keyList,
+    keyRotate,
   ].map((m) => [m.name, m]),
 );
 

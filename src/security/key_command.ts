@@ -1,48 +1,161 @@
+/**
+ * The one-shot operator commands of the agent binary about keys: approve or revoke a node's key
+ * (sent to the running central), rotate this node's key (sent to the running node), and print
+ * this node's key fingerprint.
+ *
+ * @module
+ */
 import { join } from "node:path";
+import { Client, type RunResult } from "../dsl/client.ts";
+import { keyFingerprint } from "./fingerprint.ts";
+import { PUBLIC_KEY_FILE } from "./node_keys.ts";
 
-/** The one-shot operator commands of the agent binary that act on central's key registry. */
-export const KEY_COMMANDS = { approveKey: "REQKeyApprove", revokeKey: "REQKeyRevoke" } as const;
+/** The key commands, by flag name. */
+export type KeyCommandName = "approveKey" | "revokeKey" | "rotateKey" | "keyFingerprint";
 
-/** Splits `-approveKey=<node>` / `-revokeKey <node>` out of `args`, if one is there. */
-export function takeKeyCommand(
-  args: readonly string[],
-): { method: string; node: string; rest: string[] } | undefined {
+/** A key command taken from the command line. */
+export interface KeyCommand {
+  name: KeyCommandName;
+  /** `-approveKey`/`-revokeKey`: the node; `-keyFingerprint`: a .pub file, or "". */
+  node: string;
+  /** `-approveKey=<node>:<fingerprint>`: the fingerprint (or whole public key) named. */
+  key?: string;
+  /** The other arguments. */
+  rest: string[];
+}
+
+/** `--help` text of the key commands. */
+export const KEY_COMMANDS_HELP = [
+  "  -approveKey node:fingerprint\n\tapprove the key node announced in its hello, named by the " +
+  "fingerprint central logged\n\t(SHA256:…; compare it with `steward -keyFingerprint` on the " +
+  "node); without one, lists the pending keys",
+  "  -revokeKey node\n\trevoke node's key",
+  "  -rotateKey\n\ton a node: replace its key through central (its hellos, signed by the " +
+  "current key, announce the new one)",
+  "  -keyFingerprint[=file]\n\tprint the fingerprint of CONFIG_FOLDER/steward_ed25519.pub (or of " +
+  "file); needs no running agent",
+].join("\n");
+
+/**
+ * Splits a key command out of `args`, if one is there.
+ *
+ * @example
+ * ```ts
+ * import { takeKeyCommand } from "./key_command.ts";
+ * takeKeyCommand(["-approveKey=ship1:SHA256:abc", "-x=1"]);
+ * // { name: "approveKey", node: "ship1", key: "SHA256:abc", rest: ["-x=1"] }
+ * ```
+ */
+export function takeKeyCommand(args: readonly string[]): KeyCommand | undefined {
   for (let i = 0; i < args.length; i++) {
-    const m = /^--?(approveKey|revokeKey)(?:=(.*))?$/.exec(args[i]);
+    const m = /^--?(approveKey|revokeKey|rotateKey|keyFingerprint)(?:=(.*))?$/.exec(args[i]);
     if (!m) continue;
-    const node = m[2] ?? args[i + 1] ?? "";
-    const rest = args.filter((_, j) => j !== i && (m[2] !== undefined || j !== i + 1));
-    return { method: KEY_COMMANDS[m[1] as keyof typeof KEY_COMMANDS], node, rest };
+    const name = m[1] as KeyCommandName;
+    // Only the two that name a node take the next argument as their value.
+    const takesNext = m[2] === undefined && (name === "approveKey" || name === "revokeKey");
+    const value = m[2] ?? (takesNext ? args[i + 1] ?? "" : "");
+    const rest = args.filter((_, j) => j !== i && (!takesNext || j !== i + 1));
+    if (name !== "approveKey") return { name, node: value, rest };
+    const at = value.indexOf(":");
+    if (at < 0) return { name, node: value, rest };
+    return { name, node: value.slice(0, at), key: value.slice(at + 1), rest };
   }
   return undefined;
 }
 
 /**
- * Asks the running central agent, through its unix socket, to approve or revoke `node`'s key.
- * Resolves with the agent's answer line; the outcome lands in `<data>/keys/<central>/keys.log`.
+ * The fingerprint of the public key file `file` (a node's `steward_ed25519.pub`).
  *
  * @example
  * ```ts ignore
- * import { sendKeyCommand } from "./key_command.ts";
- * await sendKeyCommand("./tmp", "central", "REQKeyApprove", "ship1");
+ * import { fingerprintOfFile } from "./key_command.ts";
+ * console.log(await fingerprintOfFile("./etc")); // SHA256:…
  * ```
  */
-export async function sendKeyCommand(
+export async function fingerprintOfFile(configFolder: string, file = ""): Promise<string> {
+  const path = file || join(configFolder, PUBLIC_KEY_FILE);
+  return await keyFingerprint((await Deno.readTextFile(path)).trim());
+}
+
+/**
+ * Sends a key command's message into the running agent's unix socket and waits for its result
+ * (the method's reply, or why it failed).
+ *
+ * @example
+ * ```ts ignore
+ * import { runKeyCommand } from "./key_command.ts";
+ * const r = await runKeyCommand("./tmp", "central", "REQKeyApprove", ["ship1", "SHA256:…"]);
+ * console.log(r.ok ? r.output : r.error);
+ * ```
+ */
+export async function runKeyCommand(
   socketFolder: string,
-  central: string,
+  toNode: string,
   method: string,
-  node: string,
-): Promise<string> {
-  const conn = await Deno.connect({ transport: "unix", path: join(socketFolder, "steward.sock") });
-  const message = {
-    toNode: central,
-    method,
-    methodArgs: [node],
-    directory: "keys",
-    fileName: "keys.log",
-  };
-  const reading = new Response(conn.readable).text();
-  await conn.write(new TextEncoder().encode(JSON.stringify(message)));
-  await conn.closeWrite();
-  return (await reading).trim();
+  methodArgs: string[],
+): Promise<RunResult> {
+  const client = new Client({ socket: join(socketFolder, "steward.sock") });
+  try {
+    const [result] = await client.run(
+      { toNode, method, methodArgs, directory: "keys", fileName: "keys.log" },
+      { timeoutMs: 60_000 },
+    );
+    return result;
+  } finally {
+    client.close();
+  }
+}
+
+const METHOD_OF = {
+  approveKey: "REQKeyApprove",
+  revokeKey: "REQKeyRevoke",
+  rotateKey: "REQKeyRotate",
+} as const;
+
+/**
+ * Carries out a key command for the agent configured by `config` (its CONFIG_FOLDER is
+ * `configFolder`): prints the outcome, and returns the exit code (0 done, 1 refused or failed,
+ * 2 used wrongly).
+ *
+ * @example
+ * ```ts ignore
+ * import { keyCommandMain, takeKeyCommand } from "./key_command.ts";
+ * Deno.exit(await keyCommandMain(takeKeyCommand(Deno.args)!, config, "./etc"));
+ * ```
+ */
+export async function keyCommandMain(
+  command: KeyCommand,
+  config: { socketFolder: string; centralNodeName: string; nodeName: string },
+  configFolder: string,
+): Promise<number> {
+  if (command.name === "keyFingerprint") {
+    try {
+      console.log(await fingerprintOfFile(configFolder, command.node));
+      return 0;
+    } catch (err) {
+      console.error(`steward: cannot read the public key: ${(err as Error).message}`);
+      return 1;
+    }
+  }
+  if (command.name !== "rotateKey" && !command.node) {
+    console.error(`steward: -${command.name} needs a node name`);
+    return 2;
+  }
+  const toNode = command.name === "rotateKey" ? config.nodeName : config.centralNodeName;
+  const args = command.name === "rotateKey"
+    ? []
+    : [command.node, ...(command.key ? [command.key] : [])];
+  let result: RunResult;
+  try {
+    result = await runKeyCommand(config.socketFolder, toNode, METHOD_OF[command.name], args);
+  } catch (err) {
+    console.error(`steward: cannot ask ${toNode}: ${(err as Error).message}`);
+    return 1;
+  }
+  if (!result.ok) {
+    console.error(`steward: ${result.error}`);
+    return 1;
+  }
+  console.log(result.output.trim());
+  return 0;
 }

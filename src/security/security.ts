@@ -13,6 +13,16 @@ import { APPROVED_KEYS_FOLDER, ApprovedKeysFolder } from "./approved_keys.ts";
 import { AclStore } from "./acl_store.ts";
 import { type KeyRecord, KeyRegistry, type TrustedSet } from "./key_registry.ts";
 import { loadOrCreateNodeKeys, type NodeKeys } from "./node_keys.ts";
+import { keyFingerprint } from "./fingerprint.ts";
+import {
+  createNextKeys,
+  loadNextKeys,
+  promoteNextKeys,
+  rotationProof,
+  verifyRotationProof,
+} from "./key_rotation.ts";
+import { isPublicKey } from "./approved_keys.ts";
+import { SecretPaths } from "./secret_paths.ts";
 import { signedJson, verifyMessage } from "./signature.ts";
 import type { ChunkSeal, ChunkSealFields } from "../node/chunk_seal.ts";
 import { TrustedKeys, trustedSetSchema } from "./trusted_keys.ts";
@@ -25,6 +35,9 @@ export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set([
   "REQKeyRevoke",
   "REQKeyList",
 ]);
+
+/** Methods a node accepts only from itself (its operator, through its socket). */
+export const SELF_ONLY_METHODS: ReadonlySet<string> = new Set(["REQKeyRotate"]);
 
 /** What {@linkcode Security.open} needs besides the database. */
 export interface SecurityOptions {
@@ -50,7 +63,12 @@ const encoder = new TextEncoder();
  * ```
  */
 export class Security {
-  readonly keys: NodeKeys;
+  #keys: NodeKeys;
+  /** The next key pair of a key rotation under way on this node, and its proof. */
+  #next: { keys: NodeKeys; proof: string } | undefined;
+  /** Per node: until when refusals of its hellos are not logged again (one line per minute). */
+  #hushed = new Map<string, number>();
+  #toldNoCentralKey = false;
   readonly acl: AclStore;
   readonly trusted: TrustedKeys;
   /** Central's registry of node keys; only on the central node. */
@@ -62,15 +80,25 @@ export class Security {
   #quiet = new Set<string>();
   #config: Readonly<Config>;
   #options: SecurityOptions;
+  /** The agent's secret files and folders, never tailed nor named by a command (default ACL). */
+  #secrets: SecretPaths;
 
   private constructor(
     config: Readonly<Config>,
     options: SecurityOptions,
-    parts: { keys: NodeKeys; acl: AclStore; trusted: TrustedKeys; registry?: KeyRegistry },
+    parts: {
+      keys: NodeKeys;
+      acl: AclStore;
+      trusted: TrustedKeys;
+      registry?: KeyRegistry;
+      next?: { keys: NodeKeys; proof: string };
+    },
   ) {
     this.#config = config;
     this.#options = options;
-    this.keys = parts.keys;
+    this.#secrets = SecretPaths.of({ config, configFolder: options.configFolder });
+    this.#keys = parts.keys;
+    this.#next = parts.next;
     this.acl = parts.acl;
     this.trusted = parts.trusted;
     this.registry = parts.registry;
@@ -88,12 +116,31 @@ export class Security {
     options: SecurityOptions,
   ): Promise<Security> {
     const isCentral = config.nodeName === config.centralNodeName;
-    return new Security(config, options, {
-      keys: await loadOrCreateNodeKeys(options.configFolder),
+    const keys = await loadOrCreateNodeKeys(options.configFolder);
+    const next = isCentral ? undefined : await loadNextKeys(options.configFolder);
+    const security = new Security(config, options, {
+      keys,
       acl: await AclStore.open(kv, options.configFolder, config.centralNodeName),
       trusted: await TrustedKeys.open(kv),
-      registry: isCentral ? new KeyRegistry(kv) : undefined,
+      registry: isCentral
+        ? new KeyRegistry(kv, {
+          maxPending: config.maxPendingKeys,
+          pendingMs: config.pendingKeySeconds * 1000,
+        })
+        : undefined,
+      next: next && {
+        keys: next,
+        proof: await rotationProof(config.nodeName, keys.publicKey, next),
+      },
     });
+    // A crash between taking central's set and switching keys: switch now.
+    await security.#finishRotation();
+    return security;
+  }
+
+  /** The node's signing keys (they change once a key rotation completes). */
+  get keys(): NodeKeys {
+    return this.#keys;
   }
 
   get #isCentral(): boolean {
@@ -101,8 +148,19 @@ export class Security {
   }
 
   /** Fields a hello carries so central learns this node's key and can tell it is out of date. */
-  helloFields(): { publicKey: string; trustVersion: number } {
-    return { publicKey: this.keys.publicKey, trustVersion: this.trusted.current?.version ?? -1 };
+  helloFields(): {
+    publicKey: string;
+    trustVersion: number;
+    newPublicKey?: string;
+    newKeyProof?: string;
+  } {
+    const fields = {
+      publicKey: this.keys.publicKey,
+      trustVersion: this.trusted.current?.version ?? -1,
+    };
+    // During a rotation every hello, signed by the approved key, asks central for the next one.
+    if (!this.#next) return fields;
+    return { ...fields, newPublicKey: this.#next.keys.publicKey, newKeyProof: this.#next.proof };
   }
 
   /**
@@ -126,7 +184,7 @@ export class Security {
     if (!key && !this.#config.requireSignatures) return undefined;
     const what = `the ACK of ${message.id} from ${from}`;
     if (!key) return `${what} cannot be verified: no trusted key for node ${from}`;
-    if (!(await verifyMessage(raw, key))) {
+    if (!(await this.#verifiedBy(from, raw, key))) {
       return `${what} is not signed by the trusted key of ${from}`;
     }
     return this.#outsideWindow(raw, what);
@@ -160,7 +218,7 @@ export class Security {
     if (!key && !required) return undefined;
     const what = `chunk ${index} of message ${id} from ${from}`;
     if (!key) return `${what} refused: no trusted key for node ${from}`;
-    if (!(await verifyMessage(seal.raw, key))) {
+    if (!(await this.#verifiedBy(from, seal.raw, key))) {
       return `${what} refused: its seal is not signed by the trusted key of ${from}`;
     }
     return this.#outsideWindow(seal.raw, what);
@@ -189,22 +247,20 @@ export class Security {
     raw: Record<string, unknown>,
     options: { authoredHere?: () => Promise<boolean> } = {},
   ): Promise<string | undefined> {
-    if (message.method === "REQHello" && this.#isCentral) {
-      // A pre-seeded approval first: the key the hello announces is then simply "known".
-      await this.#trustedKey(message.fromNode);
-      await this.#collectKey(message, raw);
-      const record = await this.registry?.get(message.fromNode);
-      const pending = record?.state === "pending" && record.publicKey === raw.publicKey;
-      if (pending && this.#config.requireSignatures) {
-        // Said once in the log when the key arrived; every later hello is refused quietly.
-        this.#quiet.add(message.id);
-        return `hello from ${message.fromNode} refused: its key is pending approval ` +
-          `(approve with -approveKey=${message.fromNode})`;
-      }
+    if (
+      message.method === "REQHello" && this.#isCentral && message.fromNode !== this.#config.nodeName
+    ) {
+      const refused = await this.#admitHello(message, raw);
+      if (refused) return refused;
     }
     if (await this.#mustVerify(message)) {
       const problem = await this.#verify(message, raw);
       if (problem) return problem;
+    }
+    if (SELF_ONLY_METHODS.has(message.method)) {
+      if (message.fromNode === this.#config.nodeName) return undefined;
+      return `${message.method} is accepted only from ${this.#config.nodeName} itself, not from ` +
+        message.fromNode;
     }
     if (CENTRAL_ONLY_METHODS.has(message.method)) {
       if (message.fromNode !== this.#config.centralNodeName) {
@@ -213,6 +269,8 @@ export class Security {
       }
       return undefined;
     }
+    const secret = this.#namesSecret(message);
+    if (secret) return secret;
     if (options.authoredHere && await options.authoredHere()) return undefined;
     const isCommand = COMMAND_METHODS.has(message.method);
     return checkAcl(this.acl.current, this.#config.nodeName, {
@@ -221,6 +279,28 @@ export class Security {
       argv: isCommand ? substituteData(message.methodArgs, message.data) : undefined,
       target: isCommand ? undefined : message.methodArgs[0],
     });
+  }
+
+  /**
+   * Why `message` is refused for naming the agent's secrets (keys, seeds, config and database
+   * folders): always as a tailed path; as a command's argument under the default ACL, where the
+   * ACL itself allows any command. Best effort for commands: SECURITY.md says what it stops.
+   */
+  #namesSecret(message: Message): string | undefined {
+    const self = this.#config.nodeName;
+    if (message.method === "REQTailFile") {
+      const path = message.methodArgs[0] ?? "";
+      const secret = this.#secrets.named(path);
+      if (!secret) return undefined;
+      return `refused on ${self}: REQTailFile of ${JSON.stringify(path)} names the agent's ` +
+        `secret ${secret}; the agent's keys, seeds, config and database are never tailed`;
+    }
+    if (!COMMAND_METHODS.has(message.method) || this.acl.current.version !== 0) return undefined;
+    const found = this.#secrets.inCommand(substituteData(message.methodArgs, message.data));
+    if (!found) return undefined;
+    return `refused on ${self}: ${message.method} argument ${JSON.stringify(found.word)} ` +
+      `names the agent's secret ${found.secret}; under the default ACL a command may not ` +
+      "name the agent's keys, seeds, config or database";
   }
 
   /**
@@ -297,21 +377,39 @@ export class Security {
     const what = `message ${m.id} (${m.method}) from ${m.fromNode}`;
     if (typeof raw.signature !== "string") return `${what} is not signed`;
     let key = await this.#trustedKey(m.fromNode);
-    if (!key && m.method === "REQTrustedKeys" && m.fromNode === this.#config.centralNodeName) {
-      // Trust on first use: no -centralPublicKey and nothing pinned yet. The set names central's
-      // key and must be signed by it; from now on that key is pinned.
-      key = parseTrustedSet(m.data)?.central;
+    const fromCentral = m.fromNode === this.#config.centralNodeName;
+    if (!key && fromCentral && !this.#isCentral) {
+      if (!this.#config.trustCentralOnFirstUse) {
+        this.#tellNoCentralKey();
+        return `${what} refused: this node does not know central's key (no -centralPublicKey, ` +
+          `and trust on first use is off)`;
+      }
+      // Trust on first use, opted in: the set names central's key and must be signed by it;
+      // that key is pinned once the set is in force (acceptTrustedSet).
+      if (m.method === "REQTrustedKeys") key = parseTrustedSet(m.data)?.central;
     }
     if (!key) {
       return `${what} refused: no trusted key for node ${m.fromNode} ` +
         `(not approved by central, or revoked)`;
     }
-    if (!(await verifyMessage(raw, key))) {
+    if (!(await this.#verifiedBy(m.fromNode, raw, key))) {
       return `${what} refused: its signature does not match its content and the trusted key of ` +
         `${m.fromNode} (tampered, or signed by another key)`;
     }
     // On first use the key is pinned once the set is in force (acceptTrustedSet), not here.
     return this.#outsideWindow(raw, what);
+  }
+
+  /** Says once, on this node's log, why central's messages are refused and how to fix it. */
+  #tellNoCentralKey(): void {
+    if (this.#toldNoCentralKey) return;
+    this.#toldNoCentralKey = true;
+    this.#options.log(
+      `${this.#config.nodeName}: refusing every message from central ` +
+        `(${this.#config.centralNodeName}): this node does not know central's key. Start it with ` +
+        `-centralPublicKey=<the content of central's steward_ed25519.pub> (or, where nobody ` +
+        `else can publish to this node's subjects, -trustCentralOnFirstUse=true); see SECURITY.md`,
+    );
   }
 
   /**
@@ -322,35 +420,173 @@ export class Security {
     return this.#quiet.delete(id);
   }
 
-  /** Central: records the key a hello announces, once the hello proves it holds that key. */
-  async #collectKey(m: Message, raw: Record<string, unknown>): Promise<void> {
+  /**
+   * Central: what a hello from another node changes, and whether it is refused here. A node
+   * with an approved key is heard only through that key: a hello not signed by it changes
+   * nothing (refused, one log line per node per minute); signed by it, it may rotate the key.
+   * Only a node with no approved key (new, or revoked) may have keys pending, each proven by a
+   * hello signed by that key. Returns a refusal, or undefined to go on with the usual checks.
+   */
+  async #admitHello(m: Message, raw: Record<string, unknown>): Promise<string | undefined> {
+    const registry = this.registry!;
+    const node = m.fromNode;
+    // A pre-seeded approval first: the node then has an approved key.
+    const approved = await this.#trustedKey(node);
+    if (approved) {
+      if (!(await verifyMessage(raw, approved))) {
+        if (await this.#resendAfterRotation(m, raw)) {
+          return this.#quietly(m, "signed by an old key");
+        }
+        this.#hushedLog(
+          node,
+          `hello claiming to be from ${node} refused: not signed by its approved key ` +
+            `${await keyFingerprint(approved)}; nothing changed (an approved key is replaced ` +
+            `only by a rotation signed by it, or by -revokeKey)`,
+        );
+        return this.#quietly(m, `not signed by the approved key of ${node}`);
+      }
+      if (this.#outsideWindow(raw, "hello")) return undefined; // Refused by the usual checks.
+      const next = raw.newPublicKey;
+      if (typeof next === "string" && next !== approved) {
+        await this.#rotate(m, raw, approved, next);
+        return undefined;
+      }
+      const set = await registry.trustedSet(this.keys.publicKey);
+      if (raw.trustVersion !== set.version) await this.#sendTrustedSet([node], set);
+      return undefined;
+    }
     const key = raw.publicKey;
-    if (typeof key !== "string" || !this.registry || m.fromNode === this.#config.nodeName) return;
-    if (!(await verifyMessage(raw, key))) return;
-    const outcome = await this.registry.announce(m.fromNode, key);
-    // The node's old key must stop being trusted elsewhere too.
-    if (outcome === "changed") await this.distribute();
-    if (outcome !== "known") {
-      this.#options.log(
-        `${this.#config.nodeName}: ${outcome === "new" ? "new" : "CHANGED"} key of ` +
-          `${m.fromNode} is pending approval: ${key} (approve with -approveKey=${m.fromNode})`,
+    if (typeof key !== "string" || !isPublicKey(key)) return undefined;
+    if (!(await verifyMessage(raw, key)) || this.#outsideWindow(raw, "hello")) return undefined;
+    const record = await registry.get(node);
+    if (record?.state === "revoked" && record.publicKey === key) return undefined;
+    if ((await registry.addPending(node, key)) === "new") {
+      const fingerprint = await keyFingerprint(key);
+      this.#hushedLog(
+        "(new keys)",
+        `new key of ${node}${record ? " (its old key is revoked)" : ""} is pending approval: ` +
+          `${fingerprint} (${key}); compare it with the fingerprint of ${node}'s ` +
+          `steward_ed25519.pub (steward -keyFingerprint on ${node}) and approve with ` +
+          `-approveKey=${node}:${fingerprint}`,
+        // New names are logged one by one, up to 20 a minute: a flood of made-up names is cut.
+        20,
       );
+    }
+    if (!this.#config.requireSignatures) return undefined;
+    // Said once in the log when the key arrived; every later hello is refused quietly.
+    return this.#quietly(m, `its key is pending approval`);
+  }
+
+  /** Central: a rotation asked by a hello `m` signed by `node`'s approved key `oldKey`. */
+  async #rotate(m: Message, raw: Record<string, unknown>, oldKey: string, newKey: string) {
+    const node = m.fromNode;
+    const proof = raw.newKeyProof;
+    if (
+      !isPublicKey(newKey) || typeof proof !== "string" ||
+      !(await verifyRotationProof(node, oldKey, newKey, proof))
+    ) {
+      this.#hushedLog(node, `key rotation of ${node} refused: no valid proof of the new key`);
       return;
     }
-    const record = await this.registry.get(m.fromNode);
-    const set = await this.registry.trustedSet(this.keys.publicKey);
-    if (record?.state === "approved" && raw.trustVersion !== set.version) {
-      await this.#sendTrustedSet([m.fromNode], set);
+    // What the node signed with its old key just before it switches is still believed a while.
+    const graceMs = this.#config.replayWindow * 1000;
+    await this.registry!.rotate(node, oldKey, newKey, graceMs);
+    this.#options.log(
+      `${this.#config.nodeName}: rotated the key of ${node} from ${await keyFingerprint(oldKey)} ` +
+        `to ${await keyFingerprint(newKey)} (asked in a hello signed by its approved key)`,
+    );
+    await this.distribute();
+  }
+
+  /**
+   * Central: a node that rotated but missed the set naming its new key still signs its hellos
+   * with its old key (announcing the new one): it is sent the set again, and nothing changes.
+   */
+  async #resendAfterRotation(m: Message, raw: Record<string, unknown>): Promise<boolean> {
+    const record = await this.registry!.get(m.fromNode);
+    if (!record?.previousKey || raw.newPublicKey !== record.publicKey) return false;
+    if (!(await verifyMessage(raw, record.previousKey)) || this.#outsideWindow(raw, "hello")) {
+      return false;
     }
+    if (this.#hushedLog(`${m.fromNode} (resend)`, undefined, 6)) {
+      await this.#sendTrustedSet(
+        [m.fromNode],
+        await this.registry!.trustedSet(this.keys.publicKey),
+      );
+    }
+    return true;
+  }
+
+  /** A refusal explained in the log (or on purpose not), not reported again per message. */
+  #quietly(m: Message, why: string): string {
+    this.#quiet.add(m.id);
+    return `hello from ${m.fromNode} refused: ${why}`;
+  }
+
+  /**
+   * Logs `line` unless `topic` was logged `perMinute` times in the last minute; returns whether
+   * the topic may be logged now. Bounded: forged hellos cannot flood the log nor this map.
+   */
+  #hushedLog(topic: string, line?: string, perMinute = 1): boolean {
+    const now = Date.now();
+    const until = this.#hushed.get(topic);
+    const key = `${topic}#count`;
+    let count = until !== undefined && now < until ? (this.#hushed.get(key) ?? 0) : 0;
+    if (count >= perMinute) return false;
+    if (count === 0) {
+      if (this.#hushed.size >= 10_000) this.#hushed.clear();
+      this.#hushed.set(topic, now + 60_000);
+    }
+    this.#hushed.set(key, ++count);
+    if (line) this.#options.log(`${this.#config.nodeName}: ${line}`);
+    return true;
+  }
+
+  /**
+   * Central: whether `raw` is signed by `key`, or, for a short while after `node` rotated its
+   * key, by the key it replaced (what the node signed before it learnt of the new set).
+   */
+  async #verifiedBy(node: string, raw: Record<string, unknown>, key: string): Promise<boolean> {
+    if (await verifyMessage(raw, key)) return true;
+    if (!this.registry) return false;
+    const record = await this.registry.get(node);
+    if (!record?.previousKey || (record.previousUntil ?? 0) < Date.now()) return false;
+    return await verifyMessage(raw, record.previousKey);
   }
 
   /** Central: approves `node`'s key and sends the new trusted set to every approved node. */
-  async approve(node: string, publicKey?: string): Promise<string> {
+  async approve(node: string, named?: string): Promise<string> {
     const registry = this.#requireRegistry("approve keys");
-    const record = await registry.approve(node, publicKey);
+    const record = await registry.approve(node, named);
     const sent = await this.distribute();
-    return `approved the key of ${node} (${record.publicKey}); trusted set version ` +
-      `${sent.version} sent to ${sent.to.join(", ") || "no node"}`;
+    return `approved the key of ${node} ${await keyFingerprint(record.publicKey)} ` +
+      `(${record.publicKey}); trusted set version ${sent.version} sent to ` +
+      `${sent.to.join(", ") || "no node"}`;
+  }
+
+  /**
+   * A node (not central): starts a key rotation. The next key pair is written beside the key;
+   * from now on every hello, signed by the approved key, asks central to replace it; the node
+   * signs with the next key once central's trusted set names it.
+   */
+  async startRotation(): Promise<string> {
+    const node = this.#config.nodeName;
+    if (this.#isCentral) {
+      throw new Error(
+        "central's own key cannot be rotated this way: every node pins it (-centralPublicKey)",
+      );
+    }
+    if (this.#config.startPubREQHello <= 0) {
+      throw new Error("a rotation is asked for in the node's hellos: set -startPubREQHello");
+    }
+    if (!this.#next) {
+      const keys = await createNextKeys(this.#options.configFolder);
+      this.#next = { keys, proof: await rotationProof(node, this.keys.publicKey, keys) };
+    }
+    return `key rotation of ${node} under way: new key ` +
+      `${await keyFingerprint(this.#next.keys.publicKey)} announced in every hello, signed by ` +
+      `the current key ${await keyFingerprint(this.keys.publicKey)}; ${node} signs with the new ` +
+      `key once central's trusted set names it`;
   }
 
   /** Central: revokes `node`'s key and sends the new trusted set to every approved node. */
@@ -380,7 +616,11 @@ export class Security {
       throw new Error("the trusted set names a central key other than -centralPublicKey");
     }
     const firstUse = !pinned && !this.keyOf(this.#config.centralNodeName);
+    if (firstUse && !this.#config.trustCentralOnFirstUse) {
+      throw new Error("this node does not know central's key (set -centralPublicKey)");
+    }
     const version = await this.trusted.replace(set);
+    await this.#finishRotation();
     if (firstUse) {
       // Said once the key is in force: a message from central arriving before then is still
       // judged without it, and whoever waits for this line may rely on it.
@@ -390,6 +630,19 @@ export class Security {
       );
     }
     return `trusted set version ${version} in force on ${this.#config.nodeName}`;
+  }
+
+  /** A node: signs with its next key once the trusted set in force names it. */
+  async #finishRotation(): Promise<void> {
+    const next = this.#next;
+    const node = this.#config.nodeName;
+    if (!next || this.trusted.current?.keys[node] !== next.keys.publicKey) return;
+    this.#keys = await promoteNextKeys(this.#options.configFolder);
+    this.#next = undefined;
+    this.#options.log(
+      `${node}: central took the new key ${await keyFingerprint(this.#keys.publicKey)}; ${node} ` +
+        `now signs with its new key`,
+    );
   }
 
   async #sendTrustedSet(to: string[], set: TrustedSet): Promise<void> {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { Agent, Broker, freePort, readOr, waitFor } from "../harness.ts";
 import { type BrokerAuthFiles, generateBrokerAuth } from "../../scripts/nats_auth.ts";
+import { keyFingerprint } from "../../src/security/fingerprint.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -127,7 +128,11 @@ Deno.test(
       const start = async (name: string) => {
         const a = await Agent.start(name, {
           broker: broker.address,
-          flags: [...agentFlags(files, name), "-startPubREQHello=1"],
+          flags: [
+            ...agentFlags(files, name),
+            "-startPubREQHello=1",
+            "-trustCentralOnFirstUse=true",
+          ],
           sandbox: true,
           provision: false, // Fresh keys: the operator approves ship1's below.
         });
@@ -137,7 +142,14 @@ Deno.test(
       const central = await start("central");
       const ship1 = await start("ship1");
       await waitFor(() => central.output.includes("key of ship1 is pending"), 15_000, "ship1 key");
-      await central.send({ toNode: "central", method: "REQKeyApprove", methodArgs: ["ship1"] });
+      const fingerprint = await keyFingerprint(
+        await readOr(join(ship1.dir, "etc", "steward_ed25519.pub")),
+      );
+      await central.send({
+        toNode: "central",
+        method: "REQKeyApprove",
+        methodArgs: ["ship1", fingerprint],
+      });
       await waitFor(() => ship1.output.includes("pinned central's key"), 15_000, "trusted set");
       await central.send({
         toNode: "ship1",

@@ -8,11 +8,14 @@ import { AGENT_ENTRY, agentDenoFlags } from "../../src/permissions.ts";
 import { APPROVED_KEYS_FOLDER, preApproveKey } from "../../src/security/approved_keys.ts";
 import { loadOrCreateNodeKeys, PUBLIC_KEY_FILE } from "../../src/security/node_keys.ts";
 import { signMessage } from "../../src/security/signature.ts";
+import { keyFingerprint } from "../../src/security/fingerprint.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 // Signatures are required by default: these fleets only say hello, and start with fresh keys
-// that nobody trusts yet (no pre-seeded test keys), so each test goes through approval.
+// that nobody trusts yet (no pre-seeded test keys), so each test goes through approval. The
+// ships are not given central's key: they opt in to trusting it on first use.
 const SECURE = ["-startPubREQHello=1"];
+const FIRST_USE = "-trustCentralOnFirstUse=true";
 
 /** A broker, a central and ships with fresh keys, all requiring signatures (the default). */
 async function secureFleet(ships: string[], shipFlags: string[] = []) {
@@ -21,7 +24,7 @@ async function secureFleet(ships: string[], shipFlags: string[] = []) {
   const central = await Agent.start("central", { ...fresh, flags: SECURE });
   const agents = [central];
   for (const s of ships) {
-    agents.push(await Agent.start(s, { ...fresh, flags: [...SECURE, ...shipFlags] }));
+    agents.push(await Agent.start(s, { ...fresh, flags: [...SECURE, FIRST_USE, ...shipFlags] }));
   }
   const stop = async () => {
     await Promise.all(agents.map((a) => a.destroy()));
@@ -37,13 +40,20 @@ async function approve(central: Agent, ship: Agent): Promise<void> {
     15_000,
     `central to see ${ship.name}'s key`,
   );
-  // The operator's command: `steward -approveKey=<node>` against the running central.
+  // The operator's command against the running central, naming the key by the fingerprint of
+  // the node's steward_ed25519.pub.
+  const fingerprint = await keyFingerprint(await readOr(join(ship.dir, "etc", PUBLIC_KEY_FILE)));
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...agentDenoFlags(), join(ROOT, AGENT_ENTRY), `-approveKey=${ship.name}`],
+    args: [
+      "run",
+      ...agentDenoFlags(),
+      join(ROOT, AGENT_ENTRY),
+      `-approveKey=${ship.name}:${fingerprint}`,
+    ],
     cwd: central.dir,
     env: { CONFIG_FOLDER: join(central.dir, "etc"), NO_COLOR: "1" },
   }).output();
-  assertMatch(new TextDecoder().decode(out.stdout), /"status":"accepted"/);
+  assertMatch(new TextDecoder().decode(out.stdout), /approved the key of/);
   await waitFor(
     async () => (await readOr(central.file("keys", "central", "keys.log"))).includes(ship.name),
     15_000,
@@ -260,7 +270,7 @@ Deno.test(
     const lab = {
       broker: broker.address,
       provision: false,
-      flags: ["-startPubREQHello=1", "-requireSignatures=false"],
+      flags: ["-startPubREQHello=1", "-requireSignatures=false", FIRST_USE],
     };
     const central = await Agent.start("central", lab);
     const ship1 = await Agent.start("ship1", lab);
