@@ -6,7 +6,7 @@
  */
 import { connect } from "npm:@nats-io/transport-node@3.4.0";
 import { join } from "node:path";
-import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { assertEquals, assertMatch } from "../assert.ts";
 import { delay, Fleet, readOr, waitFor } from "../harness.ts";
 import { fleetKeys } from "../pki.ts";
 import { signMessage } from "../../src/security/signature.ts";
@@ -76,8 +76,7 @@ Deno.test(
       assertEquals(echoed.length, 3, "bash -ec and /usr/bin/env bash -c are accepted");
       for (const { data, file } of echoed) {
         // The chained command's output goes to central's own reply file.
-        const text = await readOr(file);
-        assert(text === "" || text === data + "\n", `${file}: ${JSON.stringify(text)}`);
+        assertEquals(await readOr(file), data + "\n", file);
       }
     } finally {
       await fleet.stop();
