@@ -26,6 +26,8 @@ async function serveAuthenticated(
     await conn.write(
       new TextEncoder().encode(JSON.stringify({ status: "rejected", error: auth.error }) + "\n"),
     );
+    await conn.closeWrite();
+    await discardBriefly(conn);
   } catch {
     // The client is gone: nothing to tell it.
   }
@@ -33,6 +35,28 @@ async function serveAuthenticated(
     conn.close();
   } catch {
     // Already closed.
+  }
+}
+
+/**
+ * Reads and drops what the client is still sending, for a bounded time and size, before the
+ * connection is closed: closing with unread bytes resets it, and a reset can destroy the error
+ * line on its way to the client. Nothing read here is looked at.
+ */
+async function discardBriefly(conn: Deno.Conn): Promise<void> {
+  const sink = new Uint8Array(16 * 1024);
+  const until = Date.now() + 500;
+  let left = 256 * 1024;
+  while (left > 0) {
+    const wait = until - Date.now();
+    if (wait <= 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      conn.read(sink),
+      new Promise<null>((r) => timer = setTimeout(r, wait, null)),
+    ]).finally(() => clearTimeout(timer));
+    if (n === null) return;
+    left -= n;
   }
 }
 
@@ -74,7 +98,7 @@ async function acceptLoop(
  */
 export async function startInputs(node: Node): Promise<void> {
   const c = node.config;
-  await Deno.mkdir(c.socketFolder, { recursive: true });
+  await Deno.mkdir(c.socketFolder, { recursive: true, mode: 0o700 });
   const path = join(c.socketFolder, "steward.sock");
   await Deno.remove(path).catch(() => {});
   let unix: Deno.Listener;

@@ -68,12 +68,13 @@ Deno.test(
       // TCP: a plain message, and a message after a wrong token.
       const plain = await overTcp(tcpPort, JSON.stringify(touch(marker("tcp"))) + "\n");
       assertMatch(plain, /token/i, `TCP without token answered ${plain}`);
+      // (a long message after it: the refusal still reaches the client, not a reset)
       const wrong = await overTcp(
         tcpPort,
         JSON.stringify({ stewardToken: "wrong-" + token }) + "\n" +
-          JSON.stringify(touch(marker("tcp-wrong"))) + "\n",
+          JSON.stringify({ ...touch(marker("tcp-wrong")), data: "x".repeat(100_000) }) + "\n",
       );
-      assertMatch(wrong, /token/i, `TCP with a wrong token answered ${wrong}`);
+      assertMatch(wrong, /wrong listener token/, `TCP with a wrong token answered ${wrong}`);
 
       // An HTTP request sent to the TCP port: refused at its request line, body never read.
       const body = JSON.stringify(touch(marker("http-to-tcp")));
@@ -194,11 +195,11 @@ Deno.test(
 
       const overTcpClient = await connect({ tcp: `127.0.0.1:${tcpPort}`, token });
       const [r1] = await overTcpClient.run(to("ship1").cli(`touch ${marker("dsl-tcp")}`));
-      assertEquals([r1.node, r1.ok], ["ship1", true]);
+      assertEquals([r1.node, r1.ok, r1.error], ["ship1", true, undefined]);
       overTcpClient.close();
       const overHttpClient = await connect({ http: `127.0.0.1:${httpPort}`, tokenFile });
       const [r2] = await overHttpClient.run(to("ship1").cli(`touch ${marker("dsl-http")}`));
-      assertEquals([r2.node, r2.ok], ["ship1", true]);
+      assertEquals([r2.node, r2.ok, r2.error], ["ship1", true, undefined]);
       overHttpClient.close();
 
       // A client with no token is told what is missing.
