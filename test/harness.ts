@@ -281,17 +281,19 @@ export class Agent {
     const wait = this.options.wait ?? "ready";
     if (wait === "none") return;
     const marker = wait === "ready" ? `steward ${this.name}: ready` : "accepting messages";
-    let exited = false;
-    this.#exit.then(() => exited = true);
-    await waitFor(
-      () => {
-        if (exited) throw new Error(`agent ${this.name} exited:\n${this.output}`);
-        return this.output.includes(marker) &&
-          (this.output.split(marker).length - 1) >= this.#starts + 1;
-      },
-      30_000,
-      `agent ${this.name} (${wait})`,
-    );
+    // waitFor retries a check that throws: an agent that exits is caught by the race instead.
+    await Promise.race([
+      waitFor(
+        () =>
+          this.output.includes(marker) &&
+          (this.output.split(marker).length - 1) >= this.#starts + 1,
+        30_000,
+        `agent ${this.name} (${wait})`,
+      ),
+      this.#exit.then(() => {
+        throw new Error(`agent ${this.name} exited:\n${this.output}`);
+      }),
+    ]);
     this.#starts++;
   }
   #starts = 0;

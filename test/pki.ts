@@ -96,7 +96,8 @@ export async function provision(
 ): Promise<Trust> {
   await fleetKeys(name);
   const source = join(await fleetKeysFolder(), "nodes", name);
-  await Deno.mkdir(configFolder, { recursive: true });
+  // Owner-only, as an operator provisions a config folder (the agent narrows only its files).
+  await Deno.mkdir(configFolder, { recursive: true, mode: 0o700 });
   for (const file of [PRIVATE_KEY_FILE, PUBLIC_KEY_FILE]) {
     const target = join(configFolder, file);
     const exists = await Deno.stat(target).then(() => true, () => false);

@@ -14,12 +14,17 @@ import type { InputMessage, Message } from "../message/schema.ts";
 import { subjectFor } from "../message/subject.ts";
 import { methodNamed, METHODS } from "../methods/table.ts";
 import { type MethodDefinition, MethodError, type NodeServices } from "../methods/types.ts";
+import { type CommandSpawn, commandSpawnFor } from "../methods/command_environment.ts";
 import { Metrics } from "../metrics.ts";
 import { DedupStore } from "../store/dedup_store.ts";
 import { HelloStore } from "../store/hello_store.ts";
 import { InflightStore } from "../store/inflight_store.ts";
 import { KvBatcher, type KvWrite } from "../store/kv_batcher.ts";
 import { StoreJournal } from "../store/store_journal.ts";
+import { CorruptDatabaseError, openKvFile } from "../store/kv_file.ts";
+import { loadJournalKey } from "../store/journal_key.ts";
+import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "../store/file_modes.ts";
+import { dataModes, describeNodeFiles, tightenNodeFiles } from "./private_files.ts";
 import { connectBroker } from "../transport/nats.ts";
 import { Security } from "../security/security.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
@@ -29,6 +34,7 @@ import { methodDeadline } from "./method_deadline.ts";
 import { ReplyFiles } from "./reply_files.ts";
 import { Subscriber } from "./subscriber.ts";
 import { ReplyChains } from "./reply_chains.ts";
+import { refusalReason, RefusalReports } from "./refusal_reports.ts";
 import { Supervisor } from "./supervisor.ts";
 import { startInputs } from "../input/start_inputs.ts";
 import { serveMetrics } from "../metrics_server.ts";
@@ -73,6 +79,11 @@ export class Node implements NodeServices {
   readonly security: Security;
   /** Folder of the signing key, `config.json` and `acl.json` (the agent's CONFIG_FOLDER). */
   readonly configFolder: string;
+  /** How commands are spawned (minimal environment, `-runAsUser`); set by `start`. */
+  get commandSpawn(): CommandSpawn {
+    return this.#commandSpawn;
+  }
+  #commandSpawn: CommandSpawn = { env: {} };
   /** Resolves once the broker is reached and every subscriber is listening. */
   readonly ready: Promise<void>;
 
@@ -90,8 +101,10 @@ export class Node implements NodeServices {
   #nextId = createIdGenerator();
   #print: (line: string) => void;
   #log: (line: string) => void;
-  #replyFiles = new ReplyFiles();
+  #replyFiles: ReplyFiles;
   #replyListeners = new Set<ReplyListener>();
+  /** Refusals of every subscriber, reported folded and rate-limited (bounded disk per flood). */
+  #refusals = new RefusalReports({ report: (text, m) => this.reportError(text, m) });
   #stopped = false;
   #ready = Promise.withResolvers<void>();
   /** Ids of stores being finished after a restart interrupted them. */
@@ -119,6 +132,7 @@ export class Node implements NodeServices {
     this.configFolder = options.configFolder ?? config.databaseFolder;
     this.#kv = kv;
     this.#audit = audit;
+    this.#replyFiles = new ReplyFiles(config.subscribersDataFolder, dataModes(config));
     this.#print = options.print ?? ((line) => console.log(line));
     this.#log = options.log ?? ((line) => console.error(line));
     this.metrics = metrics;
@@ -170,26 +184,43 @@ export class Node implements NodeServices {
    * @throws {Error} when a folder or the database cannot be used, saying which and why.
    */
   static async start(config: Config, options: NodeOptions = {}): Promise<Node> {
+    // A -runAsUser the agent cannot use stops it here, before it accepts any command.
+    const commandSpawn = await commandSpawnFor(config);
     for (
-      const [flag, folder] of [
-        ["databaseFolder", config.databaseFolder],
-        ["subscribersDataFolder", config.subscribersDataFolder],
-      ]
+      const [flag, folder, mode] of [
+        ["databaseFolder", config.databaseFolder, PRIVATE_FOLDER_MODE],
+        ["subscribersDataFolder", config.subscribersDataFolder, dataModes(config).folder],
+      ] as const
     ) {
-      await checkWritableFolder(flag, folder);
+      await checkWritableFolder(flag, folder, mode);
+    }
+    const log = options.log ?? ((line: string) => console.error(line));
+    const configFolder = options.configFolder ?? config.databaseFolder;
+    // Before anything is opened: files an earlier version left readable by others.
+    for (const line of describeNodeFiles(await tightenNodeFiles(config, configFolder))) {
+      log(`${config.nodeName}: ${line}`);
     }
     let kv: Deno.Kv;
     const kvPath = `${config.databaseFolder}/steward.kv`;
     try {
-      kv = await Deno.openKv(kvPath);
+      kv = await openKvFile(kvPath);
     } catch (err) {
+      if (err instanceof CorruptDatabaseError) throw err;
       throw new Error(
         `-databaseFolder "${config.databaseFolder}": cannot open the database ${kvPath}: ` +
           errorText(err),
       );
     }
     const auditPath = `${config.databaseFolder}/audit.log`;
-    const audit = await AuditLog.open(auditPath).catch((err) => {
+    // Failed audit writes are reported by the node, once it exists (at most once a minute).
+    const auditErrors: { report: (text: string) => void } = {
+      report: (text) => (options.log ?? console.error)(text),
+    };
+    const audit = await AuditLog.open(auditPath, {
+      maxBytes: config.auditMaxBytes,
+      maxFiles: config.auditMaxFiles,
+      onError: (text) => auditErrors.report(text),
+    }).catch((err) => {
       kv.close();
       throw new Error(
         `-databaseFolder "${config.databaseFolder}": cannot open the audit log ${auditPath}: ` +
@@ -199,7 +230,7 @@ export class Node implements NodeServices {
     const journalPath = `${config.databaseFolder}/store_journal.log`;
     let journal: StoreJournal;
     try {
-      journal = StoreJournal.open(journalPath);
+      journal = StoreJournal.open(journalPath, await loadJournalKey(configFolder));
     } catch (err) {
       kv.close();
       await audit.close();
@@ -231,6 +262,8 @@ export class Node implements NodeServices {
     });
     const node = new Node(config, kv, audit, journal, options, security, metrics);
     started.node = node;
+    auditErrors.report = (text) => node.reportError(text);
+    node.#commandSpawn = commandSpawn;
     await node.#boot();
     return node;
   }
@@ -325,6 +358,15 @@ export class Node implements NodeServices {
       this.#recoveryReads = undefined;
     }
     this.#journal.leftHandled();
+    if (this.#journal.refused > 0) {
+      const n = this.#journal.refused;
+      this.reportError(
+        `store journal ${this.config.databaseFolder}/store_journal.log: ${n} ${
+          n === 1 ? "line" : "lines"
+        } without a valid MAC skipped, not acted on (planted, damaged, or written with another ` +
+          `journal key)`,
+      );
+    }
   }
 
   /** The broker connection, once reached. */
@@ -538,7 +580,10 @@ export class Node implements NodeServices {
       noteStore: (m) => this.#journal.note(m),
       execute: (m, d) => this.#execute(m, d),
       refused: (reason, m) => {
-        if (!m || !this.security.refusedQuietly(m.id)) this.reportError(`refused: ${reason}`, m);
+        this.metrics.refused.inc({ reason: refusalReason(reason) });
+        if (!m || !this.security.refusedQuietly(m.id)) {
+          this.#refusals.refused(`refused: ${reason}`, m);
+        }
       },
       received: (m) => this.metrics.received.inc({ method: m.method, peer: m.fromNode }),
       duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: m.fromNode }),
@@ -698,8 +743,8 @@ export class Node implements NodeServices {
   async #keepUndeliverable(m: Message): Promise<string> {
     const path = `${this.config.databaseFolder}/undeliverable/${m.id}.json`;
     try {
-      await Deno.mkdir(dirname(path), { recursive: true });
-      await Deno.writeTextFile(path, JSON.stringify(m));
+      await Deno.mkdir(dirname(path), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+      await Deno.writeTextFile(path, JSON.stringify(m), { mode: PRIVATE_FILE_MODE });
       return `; the reply was kept in ${path}`;
     } catch (err) {
       return `; the reply could not be kept either (${errorText(err)})`;
@@ -729,11 +774,8 @@ export class Node implements NodeServices {
     const reads = this.#recoveryReads;
     let existing = reads?.get(path);
     if (existing === undefined) {
-      try {
-        existing = await Deno.readTextFile(path);
-      } catch {
-        existing = ""; // No file yet: the append did not happen.
-      }
+      // Under the same rules as a write: a link planted meanwhile is refused, not read.
+      existing = await this.#replyFiles.read(path);
     }
     if (content !== "" && existing.includes(content)) {
       reads?.set(path, existing);
@@ -815,6 +857,7 @@ export class Node implements NodeServices {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#refusals.flush(); // Counts still held are said, in the local log.
     await this.supervisor.stopAll();
     await this.#replyFiles.idle();
     await this.#batcher.flush();
@@ -843,9 +886,9 @@ function errorKind(text: string): string {
   return "other";
 }
 
-async function checkWritableFolder(flag: string, folder: string): Promise<void> {
+async function checkWritableFolder(flag: string, folder: string, mode: number): Promise<void> {
   try {
-    await Deno.mkdir(folder, { recursive: true });
+    await Deno.mkdir(folder, { recursive: true, mode });
     const probe = `${folder}/.steward-write-test-${crypto.randomUUID()}`;
     await Deno.writeTextFile(probe, "");
     await Deno.remove(probe);

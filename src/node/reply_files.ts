@@ -1,10 +1,12 @@
 /**
  * Writes reply files for a node: in arrival order per file, never interleaved, with the
- * appends that queue up while a write is in progress coalesced into one write.
+ * appends that queue up while a write is in progress coalesced into one write, and never
+ * through a symbolic link (which could lead out of the data folder).
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
+import { PRIVATE_MODES, type TreeModes } from "../store/file_modes.ts";
 
 // A write this small is made on the main thread: handing it to a worker thread costs a
 // wake-up of 0.3–0.8 ms on this VM, ten times the write into the page cache itself. Only to a
@@ -14,13 +16,22 @@ import { dirname } from "node:path";
 const SYNC_WRITE_MAX = 64 * 1024;
 const BURST_GAP_MS = 1;
 
-function regularOrAbsent(path: string): boolean {
+/** Thrown when a reply file would be written through a link or onto something not a file. */
+export class UnsafeReplyFileError extends Error {
+  override name = "UnsafeReplyFileError";
+}
+
+function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
   try {
-    return Deno.statSync(path).isFile;
+    return Deno.lstatSync(path);
   } catch (err) {
-    return err instanceof Deno.errors.NotFound;
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
   }
 }
+
+const LINK_REFUSED = "is a symbolic link; reply files are never written through links " +
+  "(they could lead out of the data folder)";
 
 interface Pending {
   /** True when the batch starts by replacing the file's content. */
@@ -35,15 +46,22 @@ interface FileState {
 }
 
 /**
- * The reply-file writer of one node. 1000 pongs arriving together used to cost 1000
- * mkdir+open+write+close in a chain (a third of the time of the 1000-ping run); now they cost
- * a few writes. Folders are created once and again only if a write finds them gone.
+ * The reply-file writer of one node, confined to its data folder `root`. 1000 pongs arriving
+ * together used to cost 1000 mkdir+open+write+close in a chain (a third of the time of the
+ * 1000-ping run); now they cost a few writes. Folders are created once (mode 0700, or
+ * `modes.folder`) and again only if a write finds them gone.
+ *
+ * Confinement: every folder from `root` down is created or checked with `lstat` and refused if
+ * it is a link; the file itself must be a regular file or absent. A link swapped in between the
+ * check and the open is caught after the open, before anything is written: the opened file
+ * must be the one `lstat` finds at the path (same device and inode) and its folder must still
+ * resolve to the folder checked. New files are created 0600 (or `modes.file`).
  *
  * @example
  * ```ts
  * import { ReplyFiles } from "./reply_files.ts";
  * const dir = await Deno.makeTempDir();
- * const files = new ReplyFiles();
+ * const files = new ReplyFiles(dir);
  * await Promise.all([
  *   files.write(`${dir}/ping/ship1/pong.log`, "a\n", "append"),
  *   files.write(`${dir}/ping/ship1/pong.log`, "b\n", "append"),
@@ -53,8 +71,18 @@ interface FileState {
  */
 export class ReplyFiles {
   #files = new Map<string, FileState>();
-  #folders = new Set<string>();
+  /** Folders checked (or made) from the root down, with the real path each resolved to. */
+  #folders = new Map<string, string>();
   #lastWriteAt = -Infinity;
+  #root: string;
+  #realRoot: string | undefined;
+  #modes: TreeModes;
+
+  /** A writer for files under `root`, created with `modes` (default 0600 files, 0700 folders). */
+  constructor(root: string, modes: TreeModes = PRIVATE_MODES) {
+    this.#root = root;
+    this.#modes = modes;
+  }
 
   /**
    * Appends `content` to `path`, or replaces the file with it; resolves once it is written.
@@ -98,24 +126,137 @@ export class ReplyFiles {
     if (!state.pending && this.#files.get(path) === state) this.#files.delete(path);
   }
 
-  async #writeOnce(path: string, text: string, append: boolean): Promise<void> {
+  /**
+   * Reads the reply file at `path` under the same rules as a write (no link on the way);
+   * returns "" when it does not exist.
+   *
+   * @throws {UnsafeReplyFileError} when a link or something not a file is in the way.
+   */
+  async read(path: string): Promise<string> {
     const folder = dirname(path);
-    if (!this.#folders.has(folder)) {
-      await Deno.mkdir(folder, { recursive: true });
-      this.#folders.add(folder);
-    }
+    let real: string;
     try {
-      const now = performance.now();
-      const burst = now - this.#lastWriteAt < BURST_GAP_MS;
-      this.#lastWriteAt = now;
-      if (!burst && text.length <= SYNC_WRITE_MAX && regularOrAbsent(path)) {
-        Deno.writeTextFileSync(path, text, { append });
-      } else await Deno.writeTextFile(path, text, { append });
+      real = this.#checkFolder(folder, false);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return "";
+      throw err;
+    }
+    const before = this.#checkFile(path);
+    if (!before || before.isFifo) return "";
+    const file = await Deno.open(path, { read: true });
+    try {
+      this.#checkOpened(file, path, folder, real);
+      return await new Response(file.readable).text();
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+  }
+
+  async #writeOnce(path: string, text: string, append: boolean): Promise<void> {
+    try {
+      await this.#writeChecked(path, text, append);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
       // The folder was removed since we made it: make it again, once.
-      await Deno.mkdir(folder, { recursive: true });
-      await Deno.writeTextFile(path, text, { append });
+      this.#folders.delete(dirname(path));
+      await this.#writeChecked(path, text, append);
+    }
+  }
+
+  async #writeChecked(path: string, text: string, append: boolean): Promise<void> {
+    const folder = dirname(path);
+    const real = this.#folders.get(folder) ?? this.#checkFolder(folder, true);
+    const before = this.#checkFile(path);
+    // Opening a FIFO with no reader blocks: only ever off the main thread.
+    const fifo = before?.isFifo === true;
+    // Never truncating at open: until the checks below pass, nothing of the file changes.
+    const options = { write: true, create: true, append, mode: this.#modes.file };
+    const file = fifo ? await Deno.open(path, options) : Deno.openSync(path, options);
+    try {
+      this.#checkOpened(file, path, folder, real);
+      if (!before && (this.#modes.file & 0o077)) Deno.chmodSync(path, this.#modes.file);
+      if (!append && !fifo) file.truncateSync(0);
+      const bytes = encoder.encode(text);
+      const now = performance.now();
+      const burst = now - this.#lastWriteAt < BURST_GAP_MS;
+      this.#lastWriteAt = now;
+      if (!fifo && !burst && bytes.length <= SYNC_WRITE_MAX) {
+        let written = 0;
+        while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+      } else {
+        let written = 0;
+        while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      }
+    } finally {
+      file.close();
+    }
+  }
+
+  /**
+   * Checks (and with `create`, makes) each folder from the root down to `folder`, refusing a
+   * link or a non-folder on the way; returns the real path `folder` must keep resolving to.
+   */
+  #checkFolder(folder: string, create: boolean): string {
+    const rel = relative(this.#root, folder);
+    if (rel.startsWith("..") || isAbsolute(rel)) {
+      throw new UnsafeReplyFileError(`"${folder}" is outside the data folder "${this.#root}"`);
+    }
+    this.#realRoot ??= Deno.realPathSync(this.#root);
+    let at = this.#root;
+    for (const part of rel.split(sep).filter((p) => p !== "" && p !== ".")) {
+      at = join(at, part);
+      let info = lstatOrUndefined(at);
+      if (!info) {
+        if (!create) throw new Deno.errors.NotFound(`"${at}" does not exist`);
+        try {
+          Deno.mkdirSync(at, { mode: this.#modes.folder });
+        } catch (err) {
+          if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+        }
+        info = Deno.lstatSync(at);
+      }
+      if (info.isSymlink) throw new UnsafeReplyFileError(`"${at}" ${LINK_REFUSED}`);
+      if (!info.isDirectory) throw new UnsafeReplyFileError(`"${at}" is not a folder`);
+    }
+    const real = rel === "" ? this.#realRoot : join(this.#realRoot, rel);
+    if (Deno.realPathSync(folder) !== real) {
+      throw new UnsafeReplyFileError(`"${folder}" does not resolve inside the data folder`);
+    }
+    if (create) this.#folders.set(folder, real);
+    return real;
+  }
+
+  /** The file's `lstat`, or undefined when absent; refuses a link or a non-regular file. */
+  #checkFile(path: string): Deno.FileInfo | undefined {
+    const info = lstatOrUndefined(path);
+    if (info?.isSymlink) throw new UnsafeReplyFileError(`"${path}" ${LINK_REFUSED}`);
+    // A FIFO is a reader's choice; a device or a folder is not a reply file.
+    if (info && !info.isFile && !info.isFifo) {
+      throw new UnsafeReplyFileError(`"${path}" is not a regular file`);
+    }
+    return info;
+  }
+
+  /** After the open: the file opened is the one at `path`, in the folder that was checked. */
+  #checkOpened(file: Deno.FsFile, path: string, folder: string, real: string): void {
+    const opened = file.statSync();
+    const now = Deno.lstatSync(path);
+    if (now.isSymlink) throw new UnsafeReplyFileError(`"${path}" ${LINK_REFUSED}`);
+    if (opened.dev !== now.dev || opened.ino !== now.ino || !(opened.isFile || opened.isFifo)) {
+      throw new UnsafeReplyFileError(`"${path}" was replaced while it was opened`);
+    }
+    // A hard link made by someone else would let a write land in a file outside the folder.
+    if (opened.isFile && (opened.nlink ?? 1) > 1) {
+      throw new UnsafeReplyFileError(`"${path}" has other hard links; it is not written through`);
+    }
+    if (Deno.realPathSync(folder) !== real) {
+      this.#folders.delete(folder);
+      throw new UnsafeReplyFileError(
+        `"${folder}" was replaced (by a symbolic link?) while "${path}" was opened`,
+      );
     }
   }
 }
+
+const encoder = new TextEncoder();

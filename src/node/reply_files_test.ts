@@ -3,7 +3,7 @@ import { ReplyFiles } from "./reply_files.ts";
 
 Deno.test("ReplyFiles.write() appends in call order when many are queued at once", async () => {
   const dir = await Deno.makeTempDir();
-  const files = new ReplyFiles();
+  const files = new ReplyFiles(dir);
   const path = `${dir}/ping/ship1/pong.log`;
   const lines = Array.from({ length: 500 }, (_, i) => `pong ${i}\n`);
   await Promise.all(lines.map((l) => files.write(path, l, "append")));
@@ -15,7 +15,7 @@ Deno.test("ReplyFiles.write() appends in call order when many are queued at once
 
 Deno.test("ReplyFiles.write() in write mode replaces the file and what was queued before", async () => {
   const dir = await Deno.makeTempDir();
-  const files = new ReplyFiles();
+  const files = new ReplyFiles(dir);
   const path = `${dir}/out/ship1/result.txt`;
   await files.write(path, "old\n", "append");
   await Promise.all([
@@ -30,7 +30,7 @@ Deno.test("ReplyFiles.write() in write mode replaces the file and what was queue
 
 Deno.test("ReplyFiles.write() makes the folder again when it was removed", async () => {
   const dir = await Deno.makeTempDir();
-  const files = new ReplyFiles();
+  const files = new ReplyFiles(dir);
   const path = `${dir}/d/ship1/f.log`;
   await files.write(path, "1\n", "append");
   await Deno.remove(`${dir}/d`, { recursive: true });
@@ -42,12 +42,71 @@ Deno.test("ReplyFiles.write() makes the folder again when it was removed", async
 Deno.test("ReplyFiles.write() rejects every caller of a write that fails", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/blocker`, "");
-  const files = new ReplyFiles();
+  const files = new ReplyFiles(dir);
   const path = `${dir}/blocker/ship1/f.log`;
   const a = files.write(path, "1\n", "append");
   const b = files.write(path, "2\n", "append");
   await assertRejects(() => a);
   await assertRejects(() => b);
   await files.idle();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("ReplyFiles.write() refuses a folder link, a file link and a folder, and writes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const outside = await Deno.makeTempDir();
+  const files = new ReplyFiles(dir);
+  await Deno.symlink(outside, `${dir}/evil`);
+  await Deno.mkdir(`${dir}/ok/ship1`, { recursive: true });
+  await Deno.symlink(`${outside}/target`, `${dir}/ok/ship1/x`);
+  await Deno.writeTextFile(`${outside}/existing`, "kept\n");
+  await Deno.symlink(`${outside}/existing`, `${dir}/ok/ship1/y`);
+  await Deno.mkdir(`${dir}/ok/ship1/folder`);
+  for (
+    const [path, mode] of [
+      [`${dir}/evil/ship1/f`, "write"],
+      [`${dir}/evil/f`, "append"],
+      [`${dir}/ok/ship1/x`, "append"],
+      [`${dir}/ok/ship1/y`, "write"],
+    ] as const
+  ) {
+    await assertRejects(
+      () => files.write(path, "pwned\n", mode),
+      /symbolic link/,
+    );
+  }
+  await assertRejects(
+    () => files.write(`${dir}/ok/ship1/folder`, "x", "append"),
+    /not a regular file/,
+  );
+  await assertRejects(() => files.read(`${dir}/ok/ship1/y`), /symbolic link/);
+  assertEquals([...Deno.readDirSync(outside)].map((e) => e.name), ["existing"]);
+  assertEquals(await Deno.readTextFile(`${outside}/existing`), "kept\n");
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(outside, { recursive: true });
+});
+
+Deno.test("ReplyFiles.write() creates files 0600 and folders 0700, or the modes it is given", async () => {
+  const dir = await Deno.makeTempDir();
+  await new ReplyFiles(dir).write(`${dir}/a/ship1/f`, "1\n", "append");
+  assertEquals(Deno.statSync(`${dir}/a`).mode! & 0o777, 0o700);
+  assertEquals(Deno.statSync(`${dir}/a/ship1`).mode! & 0o777, 0o700);
+  assertEquals(Deno.statSync(`${dir}/a/ship1/f`).mode! & 0o777, 0o600);
+  await new ReplyFiles(dir, { file: 0o640, folder: 0o750 }).write(
+    `${dir}/b/ship1/f`,
+    "1\n",
+    "write",
+  );
+  assertEquals(Deno.statSync(`${dir}/b/ship1`).mode! & 0o777, 0o750);
+  assertEquals(Deno.statSync(`${dir}/b/ship1/f`).mode! & 0o777, 0o640);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test('ReplyFiles.read() reads a reply file, and gives "" for one not written yet', async () => {
+  const dir = await Deno.makeTempDir();
+  const files = new ReplyFiles(dir);
+  assertEquals(await files.read(`${dir}/none/ship1/f`), "");
+  await files.write(`${dir}/r/ship1/f`, "hello\n", "append");
+  assertEquals(await files.read(`${dir}/r/ship1/f`), "hello\n");
   await Deno.remove(dir, { recursive: true });
 });

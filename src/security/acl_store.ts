@@ -97,7 +97,10 @@ export class AclStore {
 
   async #persist(acl: Acl): Promise<void> {
     await this.#kv.set(KEY, acl);
-    await Deno.mkdir(this.#folder, { recursive: true });
-    await Deno.writeTextFile(join(this.#folder, ACL_FILE), JSON.stringify(acl, null, 2) + "\n");
+    await Deno.mkdir(this.#folder, { recursive: true, mode: 0o700 });
+    // 0600: the ACL tells a reader which commands this node runs for whom.
+    await Deno.writeTextFile(join(this.#folder, ACL_FILE), JSON.stringify(acl, null, 2) + "\n", {
+      mode: 0o600,
+    });
   }
 }

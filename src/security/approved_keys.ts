@@ -84,9 +84,9 @@ export async function preApproveKey(
 ): Promise<void> {
   if (!NODE_NAME_PATTERN.test(node)) throw new Error(`"${node}" cannot name a key file`);
   if (!isPublicKey(publicKey)) throw new Error(`not an Ed25519 public key: ${publicKey}`);
-  await Deno.mkdir(folder, { recursive: true });
+  await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
   // Written aside and renamed: central must never read half a key.
   const tmp = join(folder, `.${node}.pub.${crypto.randomUUID()}`);
-  await Deno.writeTextFile(tmp, publicKey + "\n");
+  await Deno.writeTextFile(tmp, publicKey + "\n", { mode: 0o600 });
   await Deno.rename(tmp, join(folder, `${node}.pub`));
 }

@@ -52,7 +52,7 @@ export async function loadOrCreateNodeKeys(folder: string): Promise<NodeKeys> {
       "verify",
     ]) as CryptoKeyPair;
     pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
-    await Deno.mkdir(folder, { recursive: true });
+    await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
     // createNew: two agents racing on one folder must not overwrite each other's key.
     await Deno.writeTextFile(privatePath, toBase64(pkcs8) + "\n", { mode: 0o600, createNew: true });
     await Deno.chmod(privatePath, 0o600);
@@ -64,7 +64,8 @@ export async function loadOrCreateNodeKeys(folder: string): Promise<NodeKeys> {
   const jwk = await crypto.subtle.exportKey("jwk", privateKey);
   const raw = jwk.x!.replaceAll("-", "+").replaceAll("_", "/");
   const publicKey = raw + "=".repeat((4 - raw.length % 4) % 4);
-  await Deno.writeTextFile(join(folder, PUBLIC_KEY_FILE), publicKey + "\n");
+  // 0600 like every file the agent writes; the operator copies it out as its owner.
+  await Deno.writeTextFile(join(folder, PUBLIC_KEY_FILE), publicKey + "\n", { mode: 0o600 });
   return { publicKey, privateKey: await reimportForSigning(pkcs8) };
 }
 

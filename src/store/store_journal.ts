@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { type Message, messageSchema } from "../message/schema.ts";
 import { MAX_KEPT_DATA } from "./dedup_store.ts";
+import { PRIVATE_FILE_MODE } from "./file_modes.ts";
 
 // A journal that is never idle (stores keep coming) is rewritten with only its pending lines
 // once it grows past this.
@@ -35,10 +37,14 @@ const encoder = new TextEncoder();
  * A line stays until the store's "done" mark is durable in KV; the file is emptied once no
  * store is pending (within a second when it is small).
  *
+ * Each line is `<HMAC-SHA256 of the JSON, hex> <message JSON>` under the node's journal key
+ * (`journal_key.ts`): a line planted by whoever can write the file but not read the key is
+ * skipped at start and counted in {@linkcode refused}, never acted on.
+ *
  * @example
  * ```ts ignore
  * import { StoreJournal } from "./store_journal.ts";
- * const journal = StoreJournal.open(`${databaseFolder}/store_journal.log`);
+ * const journal = StoreJournal.open(`${databaseFolder}/store_journal.log`, journalKey);
  * for (const m of journal.left) finishOnce(m); // stores an earlier process may not have made
  * journal.leftHandled();
  * if (journal.note(message)) {
@@ -51,7 +57,10 @@ const encoder = new TextEncoder();
 export class StoreJournal {
   /** Stores noted by an earlier process and never settled: each may or may not have been made. */
   readonly left: Message[];
+  /** Lines an earlier process left that carry no valid MAC: skipped, to be reported. */
+  readonly refused: number;
   #path: string;
+  #key: Uint8Array;
   #file: Deno.FsFile;
   // The line of each store noted and not yet settled, for compaction.
   #pending = new Map<string, Uint8Array>();
@@ -63,26 +72,30 @@ export class StoreJournal {
 
   private constructor(
     path: string,
+    key: Uint8Array,
     file: Deno.FsFile,
-    left: Message[],
-    bytes: number,
+    read: { left: Message[]; refused: number; bytes: number },
     emptyAfterMs: number,
   ) {
     this.#path = path;
+    this.#key = key;
+    this.refused = read.refused;
     this.#file = file;
-    this.left = left;
-    this.#bytes = bytes;
+    this.left = read.left;
+    this.#bytes = read.bytes;
     this.#emptyAfterMs = emptyAfterMs;
   }
 
   /**
-   * Opens (or creates) the journal at `path` and reads what an earlier process left in it.
-   * A line that does not parse (the last one, torn by a crash while it was written) is skipped:
-   * its store had not started. `emptyAfterMs` is how long a small idle journal keeps its lines.
+   * Opens (or creates, mode 0600) the journal at `path` and reads what an earlier process left
+   * in it. An unterminated last line (torn by a crash while it was written) is skipped: its
+   * store had not started. Any other line without a valid MAC under `key` is skipped and
+   * counted in {@linkcode refused}. `emptyAfterMs` is how long a small idle journal keeps its
+   * lines.
    *
    * @throws {Error} when the file cannot be read or opened for writing.
    */
-  static open(path: string, emptyAfterMs: number = EMPTY_AFTER_MS): StoreJournal {
+  static open(path: string, key: Uint8Array, emptyAfterMs: number = EMPTY_AFTER_MS): StoreJournal {
     let bytes = new Uint8Array();
     try {
       bytes = Deno.readFileSync(path);
@@ -90,13 +103,23 @@ export class StoreJournal {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
     const left = new Map<string, Message>();
+    let refused = 0;
+    const lines = new TextDecoder().decode(bytes).split("\n");
     // Not fatal: a byte torn by a crash only spoils the line it is in.
-    for (const line of new TextDecoder().decode(bytes).split("\n")) {
-      const m = parseLine(line);
+    for (const [i, line] of lines.entries()) {
+      if (line.trim() === "") continue;
+      const m = parseLine(line, key);
       if (m) left.set(m.id, m);
+      else if (i < lines.length - 1) refused++; // The unterminated last one is torn, not forged.
     }
-    const file = Deno.openSync(path, { append: true, create: true });
-    return new StoreJournal(path, file, [...left.values()], bytes.length, emptyAfterMs);
+    const file = Deno.openSync(path, { append: true, create: true, mode: PRIVATE_FILE_MODE });
+    return new StoreJournal(
+      path,
+      key,
+      file,
+      { left: [...left.values()], refused, bytes: bytes.length },
+      emptyAfterMs,
+    );
   }
 
   /**
@@ -107,7 +130,8 @@ export class StoreJournal {
   note(message: Message): boolean {
     // The bound a KV record keeps data to: a bigger store takes the KV path.
     if (message.data.length > MAX_KEPT_DATA) return false;
-    const line = encoder.encode(`${JSON.stringify(message)}\n`);
+    const json = JSON.stringify(message);
+    const line = encoder.encode(`${macOf(this.#key, json)} ${json}\n`);
     this.#unwritten.push(line);
     this.#pending.set(message.id, line);
     return true;
@@ -170,7 +194,7 @@ export class StoreJournal {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
     // Appending, as the journal always is: after it is emptied, writes start at 0 again.
-    const file = Deno.openSync(next, { append: true, create: true });
+    const file = Deno.openSync(next, { append: true, create: true, mode: PRIVATE_FILE_MODE });
     let bytes = 0;
     try {
       for (const line of this.#pending.values()) {
@@ -230,10 +254,20 @@ function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }
 
-function parseLine(line: string): Message | undefined {
-  if (line.trim() === "") return undefined;
+function macOf(key: Uint8Array, json: string): string {
+  return createHmac("sha256", key).update(json).digest("hex");
+}
+
+const MAC_HEX = 64;
+
+function parseLine(line: string, key: Uint8Array): Message | undefined {
+  if (line.length < MAC_HEX + 2 || line[MAC_HEX] !== " ") return undefined;
+  const json = line.slice(MAC_HEX + 1);
+  const expected = encoder.encode(macOf(key, json));
+  const given = encoder.encode(line.slice(0, MAC_HEX));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
-    const parsed = messageSchema.safeParse(JSON.parse(line));
+    const parsed = messageSchema.safeParse(JSON.parse(json));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

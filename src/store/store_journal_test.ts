@@ -5,6 +5,8 @@ import { StoreJournal } from "./store_journal.ts";
 const pong = (id: string, data = `pong ${id}`) =>
   testMessage({ id, method: "REQPong", isReply: true, data });
 
+const KEY = new Uint8Array(32).fill(7);
+
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function withJournal(fn: (path: string) => Promise<void> | void): Promise<void> {
@@ -18,7 +20,7 @@ async function withJournal(fn: (path: string) => Promise<void> | void): Promise<
 
 Deno.test("StoreJournal: stores not settled are left for the next start, in order", () =>
   withJournal((path) => {
-    const first = StoreJournal.open(path);
+    const first = StoreJournal.open(path, KEY);
     assertEquals(first.left, []);
     assert(first.note(pong("a")) && first.note(pong("b")));
     first.flush(); // One write for both.
@@ -28,7 +30,7 @@ Deno.test("StoreJournal: stores not settled are left for the next start, in orde
     first.leftHandled();
     first.settled("b");
     first.close(); // As a crash would leave it: nothing more is written.
-    const second = StoreJournal.open(path);
+    const second = StoreJournal.open(path, KEY);
     // "b" is still in the file (it was not empty): the next start asks KV about it.
     assertEquals(second.left.map((m) => [m.id, m.data]), [
       ["a", "pong a"],
@@ -40,11 +42,11 @@ Deno.test("StoreJournal: stores not settled are left for the next start, in orde
 
 Deno.test("StoreJournal: emptied once nothing is pending and what was left is handled", () =>
   withJournal(async (path) => {
-    const first = StoreJournal.open(path);
+    const first = StoreJournal.open(path, KEY);
     first.note(pong("old"));
     first.flush();
     first.close();
-    const second = StoreJournal.open(path, 5);
+    const second = StoreJournal.open(path, KEY, 5);
     second.note(pong("new"));
     second.flush();
     second.settled("new");
@@ -58,13 +60,13 @@ Deno.test("StoreJournal: emptied once nothing is pending and what was left is ha
     second.note(pong("next", "x"));
     second.flush();
     second.close();
-    assertEquals(StoreJournal.open(path).left.map((m) => m.id), ["next"]);
+    assertEquals(StoreJournal.open(path, KEY).left.map((m) => m.id), ["next"]);
     assertEquals(Deno.readTextFileSync(path).split("\n").length, 2);
   }));
 
 Deno.test("StoreJournal: a journal of 64 KiB or more is emptied as soon as it is idle", () =>
   withJournal((path) => {
-    const journal = StoreJournal.open(path, 60_000);
+    const journal = StoreJournal.open(path, KEY, 60_000);
     journal.leftHandled();
     const big = "x".repeat(40 * 1024);
     journal.note(pong("a", big));
@@ -80,7 +82,7 @@ Deno.test("StoreJournal: a journal of 64 KiB or more is emptied as soon as it is
 
 Deno.test("StoreJournal: the timer leaves a journal alone that became busy again", () =>
   withJournal(async (path) => {
-    const journal = StoreJournal.open(path, 5);
+    const journal = StoreJournal.open(path, KEY, 5);
     journal.leftHandled();
     journal.note(pong("a"));
     journal.flush();
@@ -89,26 +91,55 @@ Deno.test("StoreJournal: the timer leaves a journal alone that became busy again
     journal.flush();
     await delay(30);
     journal.close();
-    assertEquals(StoreJournal.open(path).left.map((m) => m.id), ["a", "b"]);
+    assertEquals(StoreJournal.open(path, KEY).left.map((m) => m.id), ["a", "b"]);
   }));
 
 Deno.test("StoreJournal: a line torn by a crash or damaged on disk is skipped", () =>
   withJournal((path) => {
-    const first = StoreJournal.open(path);
+    const first = StoreJournal.open(path, KEY);
     first.note(pong("whole"));
     first.flush();
     first.close();
     const torn = JSON.stringify(pong("torn")).slice(0, 40);
     Deno.writeFileSync(path, new Uint8Array([0xff, 0xfe, 10]), { append: true });
     Deno.writeTextFileSync(path, `{"id":1}\n${torn}`, { append: true });
-    const second = StoreJournal.open(path);
+    const second = StoreJournal.open(path, KEY);
     assertEquals(second.left.map((m) => m.id), ["whole"]);
+    // The bytes 0xff 0xfe and {"id":1} carry no MAC; the torn last line is not counted.
+    assertEquals(second.refused, 2);
     second.close();
+  }));
+
+Deno.test("StoreJournal: a line without a valid MAC is skipped and counted, never left", () =>
+  withJournal((path) => {
+    const first = StoreJournal.open(path, KEY);
+    first.note(pong("real"));
+    first.flush();
+    first.close();
+    const planted = JSON.stringify(pong("planted"));
+    Deno.writeTextFileSync(path, `${planted}\n${"0".repeat(64)} ${planted}\n`, { append: true });
+    const [mac, json] = Deno.readTextFileSync(path).split("\n")[0].split(/ (.*)/s);
+    const altered = json.replace('"pong real"', '"pong evil"');
+    Deno.writeTextFileSync(path, `${mac} ${altered}\n`, { append: true });
+    const second = StoreJournal.open(path, KEY);
+    assertEquals(second.left.map((m) => m.id), ["real"]);
+    assertEquals(second.refused, 3);
+    second.close();
+    // Under another key not even the real line holds.
+    const other = StoreJournal.open(path, new Uint8Array(32).fill(8));
+    assertEquals([other.left.length, other.refused], [0, 4]);
+    other.close();
+  }));
+
+Deno.test("StoreJournal: the journal file is created 0600", () =>
+  withJournal((path) => {
+    StoreJournal.open(path, KEY).close();
+    assertEquals(Deno.statSync(path).mode! & 0o777, 0o600);
   }));
 
 Deno.test("StoreJournal: data too big for a line is not noted (the caller records it in KV)", () =>
   withJournal((path) => {
-    const journal = StoreJournal.open(path);
+    const journal = StoreJournal.open(path, KEY);
     assertEquals(journal.note(pong("big", "x".repeat(49 * 1024))), false);
     assertEquals(journal.pending, 0);
     journal.close();
@@ -116,7 +147,7 @@ Deno.test("StoreJournal: data too big for a line is not noted (the caller record
 
 Deno.test("StoreJournal: a journal that is never idle is compacted to its pending lines", () =>
   withJournal((path) => {
-    const journal = StoreJournal.open(path);
+    const journal = StoreJournal.open(path, KEY);
     journal.leftHandled();
     journal.note(pong("kept"));
     journal.flush();
@@ -128,7 +159,7 @@ Deno.test("StoreJournal: a journal that is never idle is compacted to its pendin
     }
     assert(Deno.statSync(path).size < 4 * 1024 * 1024, "compacted");
     journal.close();
-    const ids = StoreJournal.open(path).left.map((m) => m.id);
+    const ids = StoreJournal.open(path, KEY).left.map((m) => m.id);
     assert(ids.includes("kept") && ids.includes("p119"), `kept and p119 in ${ids}`);
     assert(!ids.includes("p50"), "settled lines dropped");
   }));
