@@ -34,10 +34,20 @@ export const TOKEN_REQUIRED = 'the first line must be {"stewardToken":"<token>"}
  *
  * @returns the bytes already read after that line, or the reason to refuse the connection.
  * @example
- * ```ts ignore
+ * ```ts
  * import { authenticateConnection } from "./authenticate_connection.ts";
- * const auth = await authenticateConnection(conn, token);
- * if (!auth.ok) conn.close();
+ * import { ListenerToken } from "./listener_token.ts";
+ * const dir = await Deno.makeTempDir();
+ * const token = await ListenerToken.load(dir);
+ * const line = JSON.stringify({ stewardToken: (await Deno.readTextFile(token.path)).trim() });
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * await client.write(new TextEncoder().encode(line + "\n[]"));
+ * const server = await listener.accept();
+ * const auth = await authenticateConnection(server, token);
+ * console.assert(auth.ok && new TextDecoder().decode(auth.rest) === "[]");
+ * [server, client, listener].forEach((c) => c.close());
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function authenticateConnection(
