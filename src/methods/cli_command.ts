@@ -15,6 +15,7 @@ export const cliCommand: MethodDefinition = {
     const { argv, env } = commandWithData(message.methodArgs, message.data);
     const out = await runCommand(argv, {
       signal,
+      spawn: node.commandSpawn,
       env,
       maxOutputBytes: node.config.maxMessageSize,
     });

@@ -16,7 +16,7 @@ export const cliCommandCont: MethodDefinition = {
   flag: "startSubREQCliCommandCont",
   description: "run a command (methodArgs) and reply with each line of output as it comes, " +
     "until it ends or methodTimeout",
-  async handler({ message, signal, emit }) {
+  async handler({ node, message, signal, emit }) {
     const { argv, env } = commandWithData(message.methodArgs, message.data);
     const decoder = new TextDecoder();
     const lines = new LineBatcher(emit);
@@ -25,6 +25,7 @@ export const cliCommandCont: MethodDefinition = {
     try {
       const out = await runCommand(argv, {
         signal,
+        spawn: node.commandSpawn,
         env,
         maxOutputBytes: Number.MAX_SAFE_INTEGER, // Streamed, never held: no limit needed.
         onOutput: (chunk) => lines.push(decoder.decode(chunk, { stream: true })),

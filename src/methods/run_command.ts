@@ -1,3 +1,4 @@
+import type { CommandSpawn } from "./command_environment.ts";
 import { MethodError } from "./types.ts";
 
 /** Options of {@linkcode runCommand}. */
@@ -8,7 +9,9 @@ export interface RunCommandOptions {
   maxOutputBytes: number;
   /** Called with each chunk of stdout as it is produced (streaming methods). */
   onOutput?: (chunk: Uint8Array) => void | Promise<void>;
-  /** Variables added to the command's environment. */
+  /** The node's environment and user for commands (see command_environment.ts). */
+  spawn: CommandSpawn;
+  /** Variables added to `spawn.env` for this command (a chained reply's `STEWARD_DATA`). */
   env?: Record<string, string>;
 }
 
@@ -57,16 +60,20 @@ async function collect(
 
 /**
  * Runs `argv` in its own process group, so that a timeout kills it and everything it started.
+ * It gets only `spawn.env` (plus `env`), never the agent's environment, and runs as
+ * `spawn.user` when one is set.
  *
  * @throws {MethodError} when the command cannot start, times out or writes too much.
  * @example
- * ```ts ignore
+ * ```ts
  * import { runCommand } from "./run_command.ts";
- * const out = await runCommand(["bash", "-c", "echo hi"], {
+ * const out = await runCommand(["bash", "-c", "echo $GREETING"], {
  *   signal: AbortSignal.timeout(5000),
  *   maxOutputBytes: 1 << 20,
+ *   spawn: { env: { PATH: "/usr/bin:/bin" } },
+ *   env: { GREETING: "hi" },
  * });
- * console.log(out.stdout); // "hi\n"
+ * out.stdout; // "hi\n"
  * ```
  */
 export async function runCommand(
@@ -78,10 +85,15 @@ export async function runCommand(
   }
   options.signal.throwIfAborted();
   let child: Deno.ChildProcess;
+  const { spawn } = options;
   try {
     child = new Deno.Command(argv[0], {
       args: argv.slice(1),
-      env: options.env,
+      // The agent's environment may hold secrets (seed paths, tokens): never inherited.
+      clearEnv: true,
+      env: { ...spawn.env, ...options.env },
+      ...(spawn.user ? { uid: spawn.user.uid, gid: spawn.user.gid } : {}),
+      ...(spawn.cwd ? { cwd: spawn.cwd } : {}),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

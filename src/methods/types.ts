@@ -4,6 +4,7 @@
  * @module
  */
 import type { Config, FlagName } from "../config.ts";
+import type { CommandSpawn } from "./command_environment.ts";
 import type { Event, Message } from "../message/schema.ts";
 import type { Supervisor } from "../node/supervisor.ts";
 import type { HelloStore } from "../store/hello_store.ts";
@@ -15,6 +16,8 @@ export interface NodeServices {
   /** The agent's CONFIG_FOLDER (signing key, `config.json`, `acl.json`). */
   readonly configFolder: string;
   readonly supervisor: Supervisor;
+  /** How commands are spawned: their minimal environment and `-runAsUser`. */
+  readonly commandSpawn: CommandSpawn;
   readonly hello: HelloStore;
   /** Keys, trusted set and ACL of the node (see SECURITY.md). */
   readonly security: Security;

@@ -103,8 +103,11 @@ export function sandboxFor(input: SandboxInput): Sandbox {
     ...tailPaths,
     ...playbooks,
     ...(playbooks.length > 0 && input.root ? [input.root] : []),
-    // prom-client's process metrics read the agent's own /proc entries.
+    // prom-client's process metrics read the agent's own /proc entries (and -runAsUser its
+    // capabilities there).
     "/proc/self",
+    // -runAsUser looks its user up (name, home).
+    ...(config.runAsUser !== "" ? ["/etc/passwd"] : []),
   ];
   const net: Grant = hosts.includes("*") ? true : [
     ...brokerHosts(config.brokerAddress),

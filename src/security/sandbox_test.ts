@@ -59,3 +59,11 @@ Deno.test("sandboxFlags() renders grants as deno flags and leaves out empty ones
     "--allow-run=echo",
   ]);
 });
+
+Deno.test("sandboxFor() lets -runAsUser read /etc/passwd, and only then", () => {
+  const input = { configFolder: "etc", acl, cwd: "/srv/ship1", path: "/nowhere" };
+  const without = sandboxFor({ ...input, config });
+  const withUser = sandboxFor({ ...input, config: { ...config, runAsUser: "nobody" } });
+  assertEquals((without.read as string[]).includes("/etc/passwd"), false);
+  assertEquals(withUser.read, [...(without.read as string[]), "/etc/passwd"]);
+});

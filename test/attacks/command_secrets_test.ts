@@ -70,7 +70,18 @@ async function startPair(
     await stop();
     throw err;
   }
-  return { broker, central: agents[0], ship1: agents[1], stop };
+  return { broker, central: agents[0], ship1: agents[1], stop: explained(agents, stop) };
+}
+
+/** `stop`, which first prints what the agents said when the test failed (the reason is there). */
+function explained(agents: Agent[], stop: () => Promise<void>): () => Promise<void> {
+  const failed = () => {
+    for (const a of agents) console.error(`--- ${a.name} said:\n${a.output}`);
+  };
+  return async () => {
+    if (Deno.env.get("STEWARD_TEST_VERBOSE")) failed();
+    await stop();
+  };
 }
 
 Deno.test(
@@ -189,8 +200,11 @@ Deno.test({
         methodArgs: ["bash", "-c", `cat "$(echo ${hidden} | base64 -d)"`],
         fileName: "key.txt",
       });
-      await errorLogMatching(central, "ship1", /bash exited with code 1: cat: .*Permission denied/);
-      assertEquals(await readOr(central.file("h5", "ship1", "key.txt")), "");
+      // The failure comes back in the reply file: the error, and nothing of the key.
+      const key = await Deno.readTextFile(keyFile);
+      const reply = await waitFor(() => readOr(central.file("h5", "ship1", "key.txt")), 20_000);
+      assertMatch(reply, /^ERROR from ship1 .*bash exited with code 1: cat: .*Permission denied/);
+      assert(!reply.includes(key.trim().slice(0, 20)), `the key leaked: ${reply}`);
 
       // A tree of processes started by nobody's command is killed at methodTimeout.
       await ask(central, "ship1", {
@@ -213,20 +227,18 @@ Deno.test(
   opts,
   async () => {
     const broker = await Broker.start();
-    let agent: Agent | undefined;
+    const agent = await Agent.start("ship1", {
+      broker: broker.address,
+      flags: ["-runAsUser=h5-no-such-user"],
+      wait: "none",
+    });
     try {
-      const err = await Agent.start("ship1", {
-        broker: broker.address,
-        flags: ["-runAsUser=h5-no-such-user"],
-        wait: "socket",
-      }).then((a) => {
-        agent = a;
-        return undefined;
-      }, (e: Error) => e);
-      assert(err, "the agent started with a -runAsUser that does not exist");
-      assertMatch(err.message, /-runAsUser "h5-no-such-user": no such user/);
+      await waitFor(() => agent.exitCode !== undefined, 30_000, "the agent to exit");
+      assertEquals(agent.exitCode, 1);
+      assertMatch(agent.output, /steward: -runAsUser "h5-no-such-user": no such user/);
+      assert(!agent.output.includes("accepting messages"), agent.output);
     } finally {
-      await agent?.destroy();
+      await agent.destroy();
       await broker.stop();
     }
   },

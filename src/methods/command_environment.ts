@@ -1,0 +1,94 @@
+/**
+ * How this node spawns the commands it is asked to run: with a minimal environment (never the
+ * agent's own, which may hold secrets) and, with `-runAsUser`, as an unprivileged user.
+ *
+ * @module
+ */
+import { commandEnvNames, type Config } from "../config.ts";
+import {
+  checkCanSwitch,
+  resolveRunAsUser,
+  type RunAsUser,
+  type RunAsUserOptions,
+} from "./run_as_user.ts";
+
+/** How every command of a node is spawned. */
+export interface CommandSpawn {
+  /** The whole environment of a command; the agent's own is never inherited. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The user commands run as (`-runAsUser`); absent: the agent's own user. */
+  readonly user?: RunAsUser;
+  /** The folder commands start in; absent: the agent's. */
+  readonly cwd?: string;
+}
+
+/** `PATH` of commands when the agent has none. */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Variables a command gets from the agent's environment when they are set, besides `PATH`. */
+const LOCALE = ["LANG", "LC_ALL"];
+
+/** Options of {@linkcode commandEnvironment}. */
+export interface CommandEnvironmentOptions {
+  /** More variables to pass on, by name (`-commandEnv`). */
+  names?: readonly string[];
+  /** `HOME` of the command (default: the agent's own `HOME`, when set). */
+  home?: string;
+  /** Reads the agent's environment (default `Deno.env.get`). */
+  get?: (name: string) => string | undefined;
+}
+
+/**
+ * The environment of a command: `PATH` (a standard one if the agent has none), `HOME`, `LANG`
+ * and `LC_ALL` when set, and the variables `names` lists. Nothing else of the agent's
+ * environment, which can hold the nkey seed's path, tokens and other secrets.
+ *
+ * @example
+ * ```ts
+ * import { commandEnvironment } from "./command_environment.ts";
+ * const agent: Record<string, string> = { PATH: "/bin", HOME: "/root", TOKEN: "s3cret", TZ: "UTC" };
+ * commandEnvironment({ names: ["TZ"], get: (n) => agent[n] });
+ * // { PATH: "/bin", HOME: "/root", TZ: "UTC" }
+ * ```
+ */
+export function commandEnvironment(
+  options: CommandEnvironmentOptions = {},
+): Record<string, string> {
+  const get = options.get ?? ((name: string) => Deno.env.get(name));
+  const env: Record<string, string> = { PATH: get("PATH") || DEFAULT_PATH };
+  const home = options.home ?? get("HOME");
+  if (home !== undefined) env.HOME = home;
+  for (const name of [...LOCALE, ...(options.names ?? [])]) {
+    const value = get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/**
+ * Works out, once at start, how this node spawns commands: its `-commandEnv` and `-runAsUser`.
+ * A run-as user's commands get its `HOME` and start in `/` (the agent's own folder is
+ * usually not theirs to enter).
+ *
+ * @throws {RunAsUserError} when `-runAsUser` names no usable user or the agent cannot switch.
+ * @example
+ * ```ts
+ * import { commandSpawnFor } from "./command_environment.ts";
+ * const spawn = await commandSpawnFor({ commandEnv: "", runAsUser: "" });
+ * spawn.user; // undefined: commands run as the agent's user
+ * ```
+ */
+export async function commandSpawnFor(
+  config: Pick<Config, "commandEnv" | "runAsUser">,
+  options: RunAsUserOptions & Pick<CommandEnvironmentOptions, "get"> = {},
+): Promise<CommandSpawn> {
+  const names = commandEnvNames(config.commandEnv);
+  if (config.runAsUser === "") return { env: commandEnvironment({ names, get: options.get }) };
+  const user = await resolveRunAsUser(config.runAsUser, options);
+  await checkCanSwitch(user, options);
+  return {
+    env: commandEnvironment({ names, home: user.home, get: options.get }),
+    user,
+    cwd: "/",
+  };
+}
