@@ -5,7 +5,12 @@
  */
 import { ConfigError, helpText, loadConfig, parseFlags } from "./config.ts";
 import { Node } from "./node/node.ts";
-import { KEY_COMMANDS_HELP, keyCommandMain, takeKeyCommand } from "./security/key_command.ts";
+import {
+  fingerprintMain,
+  KEY_COMMANDS_HELP,
+  keyCommandMain,
+  takeKeyCommand,
+} from "./security/key_command.ts";
 
 async function main(args: string[]): Promise<number> {
   let config;
@@ -22,6 +27,10 @@ async function main(args: string[]): Promise<number> {
           KEY_COMMANDS_HELP,
       );
       return 0;
+    }
+    if (keyCommand?.name === "keyFingerprint") {
+      // Reads only the public key file: no config needed, and none is written.
+      return await fingerprintMain(Deno.env.get("CONFIG_FOLDER") || "./etc", keyCommand.node);
     }
     config = await loadConfig(Deno.env.get("CONFIG_FOLDER") || "./etc", parsed.values);
     if (keyCommand) {

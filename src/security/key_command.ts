@@ -106,6 +106,26 @@ export async function runKeyCommand(
   }
 }
 
+/**
+ * `steward -keyFingerprint[=file]`: prints the fingerprint of the node's public key (or of
+ * `file`); returns the exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { fingerprintMain } from "./key_command.ts";
+ * Deno.exit(await fingerprintMain("./etc"));
+ * ```
+ */
+export async function fingerprintMain(configFolder: string, file = ""): Promise<number> {
+  try {
+    console.log(await fingerprintOfFile(configFolder, file));
+    return 0;
+  } catch (err) {
+    console.error(`steward: cannot read the public key: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
 const METHOD_OF = {
   approveKey: "REQKeyApprove",
   revokeKey: "REQKeyRevoke",
@@ -128,15 +148,7 @@ export async function keyCommandMain(
   config: { socketFolder: string; centralNodeName: string; nodeName: string },
   configFolder: string,
 ): Promise<number> {
-  if (command.name === "keyFingerprint") {
-    try {
-      console.log(await fingerprintOfFile(configFolder, command.node));
-      return 0;
-    } catch (err) {
-      console.error(`steward: cannot read the public key: ${(err as Error).message}`);
-      return 1;
-    }
-  }
+  if (command.name === "keyFingerprint") return await fingerprintMain(configFolder, command.node);
   if (command.name !== "rotateKey" && !command.node) {
     console.error(`steward: -${command.name} needs a node name`);
     return 2;
