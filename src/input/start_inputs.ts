@@ -6,66 +6,17 @@
 import { join } from "node:path";
 import { bindHttpServer, splitHostPort } from "./bound_http_server.ts";
 import type { Node } from "../node/node.ts";
-import { authenticateConnection } from "./authenticate_connection.ts";
+import { AuthenticationGate } from "./authentication_gate.ts";
 import { httpInputHandler } from "./http_input.ts";
 import { ListenerToken } from "./listener_token.ts";
 import { type ConnectionLimits, serveConnection } from "./serve_connection.ts";
-
-/** Serves a connection that must first present the listener token (the TCP listener). */
-async function serveAuthenticated(
-  node: Node,
-  conn: Deno.Conn,
-  token: ListenerToken,
-  limits: ConnectionLimits,
-  signal: AbortSignal,
-): Promise<void> {
-  const auth = await authenticateConnection(conn, token, { signal });
-  if (auth.ok) return serveConnection(node, conn, "tcp", limits, { signal, received: auth.rest });
-  node.metrics.rejected.inc({ input: "tcp" });
-  try {
-    await conn.write(
-      new TextEncoder().encode(JSON.stringify({ status: "rejected", error: auth.error }) + "\n"),
-    );
-    await conn.closeWrite();
-    await discardBriefly(conn);
-  } catch {
-    // The client is gone: nothing to tell it.
-  }
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
-}
-
-/**
- * Reads and drops what the client is still sending, for a bounded time and size, before the
- * connection is closed: closing with unread bytes resets it, and a reset can destroy the error
- * line on its way to the client. Nothing read here is looked at.
- */
-async function discardBriefly(conn: Deno.Conn): Promise<void> {
-  const sink = new Uint8Array(16 * 1024);
-  const until = Date.now() + 500;
-  let left = 256 * 1024;
-  while (left > 0) {
-    const wait = until - Date.now();
-    if (wait <= 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const n = await Promise.race([
-      conn.read(sink),
-      new Promise<null>((r) => timer = setTimeout(r, wait, null)),
-    ]).finally(() => clearTimeout(timer));
-    if (n === null) return;
-    left -= n;
-  }
-}
 
 async function acceptLoop(
   node: Node,
   listener: Deno.Listener,
   input: string,
   signal: AbortSignal,
-  token?: ListenerToken,
+  gate?: AuthenticationGate,
 ): Promise<void> {
   const limits: ConnectionLimits = {
     idleMs: 10_000,
@@ -76,8 +27,8 @@ async function acceptLoop(
   const open = new Set<Promise<void>>();
   try {
     for await (const conn of listener) {
-      const served = token
-        ? serveAuthenticated(node, conn, token, limits, signal)
+      const served = gate
+        ? gate.serve(node, conn, limits, signal)
         : serveConnection(node, conn, input, limits, { signal });
       open.add(served);
       served.finally(() => open.delete(served));
@@ -133,7 +84,7 @@ export async function startInputs(node: Node): Promise<void> {
     node.supervisor.start(
       "listener",
       `tcp:${c.tcpListener}`,
-      (s) => acceptLoop(node, tcp, "tcp", s, token),
+      (s) => acceptLoop(node, tcp, "tcp", s, new AuthenticationGate(token)),
     );
   }
   if (c.httpListener && token) {
