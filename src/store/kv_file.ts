@@ -40,7 +40,9 @@ export class CorruptDatabaseError extends Error {
  */
 export function kvFileProblem(path: string): string | undefined {
   try {
-    if (Deno.statSync(path).size === 0) return undefined;
+    const info = Deno.statSync(path);
+    // Not a file (a folder in the way): Deno.openKv says so in its own words.
+    if (!info.isFile || info.size === 0) return undefined;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
@@ -52,10 +54,10 @@ export function kvFileProblem(path: string): string | undefined {
     const lines = rows.map((r) => String(r.quick_check));
     return lines.length === 1 && lines[0] === "ok" ? undefined : lines.join("; ").slice(0, 300);
   } catch (err) {
-    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
-      throw err;
-    }
-    return err instanceof Error ? err.message : String(err);
+    const text = err instanceof Error ? err.message : String(err);
+    // Only damage is reported as such; a file that cannot be opened at all (no access, say) is
+    // left for Deno.openKv to report.
+    return /malformed|not a database|corrupt/i.test(text) ? text : undefined;
   } finally {
     try {
       db?.close();

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { assertEquals } from "../assert.ts";
 import { Fleet, readOr, waitFor } from "../harness.ts";
 import { testMessage } from "../message_fixture.ts";
+import { StoreJournal } from "../../src/store/store_journal.ts";
+import { loadJournalKey } from "../../src/store/journal_key.ts";
 import { OPTS } from "./support.ts";
 
 Deno.test(
@@ -41,11 +43,14 @@ Deno.test(
       await Deno.mkdir(join(file, ".."), { recursive: true });
       await Deno.writeTextFile(file, "earlier line\nfirst result\n");
       const journal = join(central.dir, "var", "store_journal.log");
-      await Deno.writeTextFile(
-        journal,
-        [store("0mwx1aaaa0000000aaaa", "first result\n"), store("0mwx1bbbb0000000bbbb", "second\n")]
-          .map((m) => JSON.stringify(m)).join("\n") + "\n" + '{"torn":',
-      );
+      // Written as the agent writes them (each line authenticated with its journal key), then a
+      // line torn by the crash.
+      const writer = StoreJournal.open(journal, await loadJournalKey(join(central.dir, "etc")));
+      writer.note(store("0mwx1aaaa0000000aaaa", "first result\n"));
+      writer.note(store("0mwx1bbbb0000000bbbb", "second\n"));
+      writer.flush();
+      writer.close();
+      await Deno.writeTextFile(journal, '{"torn":', { append: true });
       await central.restart();
       assertEquals(await readOr(file), "earlier line\nfirst result\nsecond\n");
       // Marked done, the lines are dropped: the journal is emptied.
