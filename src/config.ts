@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { NODE_NAME_PATTERN } from "./message/schema.ts";
+import { nodeNameProblem } from "./message/schema.ts";
 import {
   modesFromFileMode,
   PRIVATE_FILE_MODE,
@@ -207,15 +207,12 @@ export function parseFlags(args: readonly string[]): ParsedFlags {
 
 /** Checks values that flags and the config file can both get wrong. */
 export function validateConfig(config: Config): void {
-  if (!NODE_NAME_PATTERN.test(config.nodeName)) {
-    throw new ConfigError(
-      config.nodeName === ""
-        ? "-nodeName is required (give it as a flag or in the config file)"
-        : `-nodeName "${config.nodeName}": must be letters, digits, '_' or '-'`,
-    );
+  if (config.nodeName === "") {
+    throw new ConfigError("-nodeName is required (give it as a flag or in the config file)");
   }
-  if (!NODE_NAME_PATTERN.test(config.centralNodeName)) {
-    throw new ConfigError(`-centralNodeName "${config.centralNodeName}": not a valid node name`);
+  for (const flag of ["nodeName", "centralNodeName"] as const) {
+    const problem = nodeNameProblem(config[flag]);
+    if (problem) throw new ConfigError(`-${flag} "${config[flag]}": ${problem}`);
   }
   for (const name of ["tcpListener", "httpListener", "promHostAndPort", "exposeDataFolder"]) {
     const v = config[name as FlagName] as string;

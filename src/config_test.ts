@@ -96,3 +96,40 @@ Deno.test("validateConfig() refuses a replay window the dedup store cannot cover
     "-replayWindow 51: must be at least 1 and at most half of -dedupRetentionSeconds (100)",
   );
 });
+
+Deno.test("validateConfig() refuses NATS's reserved names for -nodeName and -centralNodeName", () => {
+  for (const name of ["_INBOX", "$SYS", "_x"]) {
+    for (const flag of ["nodeName", "centralNodeName"] as const) {
+      const config = defaultConfig({ nodeName: "ship1", [flag]: name });
+      try {
+        validateConfig(config);
+        throw new Error(`-${flag}=${name} was accepted`);
+      } catch (err) {
+        assertMatch((err as Error).message, new RegExp(`^-${flag} "\\${name}": reserved`));
+      }
+    }
+  }
+});
+
+Deno.test("validateConfig() checks the form of -commandEnv and -runAsUser", async () => {
+  const base = { nodeName: "ship1" };
+  for (const ok of ["", "TZ", "TZ, http_proxy,", "_X1"]) {
+    validateConfig(defaultConfig({ ...base, commandEnv: ok }));
+  }
+  for (const ok of ["", "nobody", "steward-run", "990", "990:985", "svc$"]) {
+    validateConfig(defaultConfig({ ...base, runAsUser: ok }));
+  }
+  const refusals: [Partial<Parameters<typeof defaultConfig>[0]>, RegExp][] = [
+    [{ commandEnv: "TZ,1BAD" }, /^-commandEnv: "1BAD" is not a variable name$/],
+    [{ commandEnv: "LD_PRELOAD" }, /^-commandEnv: LD_PRELOAD may not be passed to commands$/],
+    [{ runAsUser: "no body" }, /^-runAsUser "no body": expected a user name, a uid or uid:gid$/],
+    [{ runAsUser: "990:" }, /expected a user name, a uid or uid:gid/],
+  ];
+  for (const [values, pattern] of refusals) {
+    const err = await assertRejects(
+      () => validateConfig(defaultConfig({ ...base, ...values })),
+      pattern,
+    );
+    assertEquals(err instanceof ConfigError, true);
+  }
+});

@@ -5,8 +5,36 @@
  */
 import { z } from "npm:zod@4.6.7";
 
-/** Node names become NATS subject tokens, so they may not hold `.`, `*`, `>` or spaces. */
-export const NODE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/**
+ * Node names become NATS subject tokens, so they may not hold `.`, `*`, `>` or spaces; nor may
+ * they start with `_` or `$`, which NATS reserves (`_INBOX` for replies, `$SYS`, `$JS`, `$KV`,
+ * `$O` for the server, JetStream and its stores): a node so named would receive, or shadow,
+ * traffic that is not its own.
+ */
+export const NODE_NAME_PATTERN = /^(?![_$])[A-Za-z0-9_-]{1,128}$/;
+
+/** What a node name that {@linkcode NODE_NAME_PATTERN} refuses breaks, said in every refusal. */
+export const NODE_NAME_RULE = "must be 1-128 letters, digits, '_' or '-', not starting with '_' " +
+  "(names starting with '_' or '$', such as _INBOX or $SYS, are reserved by NATS)";
+
+/**
+ * Why `name` cannot be a node name, or undefined when it can.
+ *
+ * @example
+ * ```ts
+ * import { nodeNameProblem } from "./schema.ts";
+ * nodeNameProblem("ship1"); // undefined
+ * nodeNameProblem("_INBOX"); // "reserved: names starting with '_' or '$' …"
+ * ```
+ */
+export function nodeNameProblem(name: string): string | undefined {
+  if (NODE_NAME_PATTERN.test(name)) return undefined;
+  if (/^[_$]/.test(name)) {
+    return "reserved: names starting with '_' or '$' (such as _INBOX, $SYS, $JS, $KV) belong " +
+      "to NATS";
+  }
+  return NODE_NAME_RULE;
+}
 
 /** The four message kinds that end a subject: `<node>.<method>.<event>`. */
 export const EVENTS = ["CommandACK", "EventACK", "CommandNACK", "EventNACK"] as const;
@@ -26,10 +54,10 @@ export const FIELD_ALIASES: Readonly<Record<string, string>> = {
 };
 
 /** A node name, valid as one NATS subject token. */
-export const nodeName = z.string().regex(
-  NODE_NAME_PATTERN,
-  "must be 1-128 letters, digits, '_' or '-' (it is used as a NATS subject token)",
-);
+export const nodeName = z.string().superRefine((name, ctx) => {
+  const problem = nodeNameProblem(name);
+  if (problem) ctx.addIssue({ code: "custom", message: `${problem} (it is a NATS subject token)` });
+});
 
 const seconds = z.number().int("must be a whole number of seconds").min(0, "must not be negative")
   .max(

@@ -1,5 +1,10 @@
 import { assertEquals, assertMatch } from "../../test/assert.ts";
-import { describeIssues, inputMessageSchema, normalizeSpellings } from "./schema.ts";
+import {
+  describeIssues,
+  inputMessageSchema,
+  nodeNameProblem,
+  normalizeSpellings,
+} from "./schema.ts";
 
 const parse = (raw: unknown) => inputMessageSchema.safeParse(normalizeSpellings(raw));
 
@@ -40,4 +45,21 @@ Deno.test("inputMessageSchema names the offending field", () => {
     assertEquals(r.success, false, JSON.stringify(raw));
     if (!r.success) assertMatch(describeIssues(r.error.issues), pattern, JSON.stringify(raw));
   }
+});
+
+Deno.test("node names: NATS's reserved names (_ or $ first) are refused in toNode and toNodes", () => {
+  for (const name of ["_INBOX", "$SYS", "$JS", "$KV", "$O", "_", "_x", "$"]) {
+    assertMatch(nodeNameProblem(name) ?? "", /reserved/, name);
+    const one = parse({ toNode: name, method: "REQPing" });
+    assertEquals(one.success, false, name);
+    if (!one.success) assertMatch(describeIssues(one.error.issues), /^toNode: reserved/);
+    const many = parse({ toNodes: ["ship1", name], method: "REQPing" });
+    assertEquals(many.success, false, name);
+    if (!many.success) assertMatch(describeIssues(many.error.issues), /^toNodes\.1: reserved/);
+  }
+  for (const name of ["ship1", "a_b", "x-_", "INBOX", "SYS", "a"]) {
+    assertEquals(nodeNameProblem(name), undefined, name);
+  }
+  assertMatch(nodeNameProblem("ship.1") ?? "", /must be 1-128 letters/);
+  assertMatch(nodeNameProblem("") ?? "", /must be 1-128 letters/);
 });

@@ -1,3 +1,6 @@
+import { constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+
 /** Options of {@linkcode followFile}. */
 export interface FollowFileOptions {
   /** Stops following. */
@@ -17,7 +20,12 @@ export interface FollowFileOptions {
  * Polling `stat` is used rather than file-system events: it behaves the same on every platform
  * and file system (events miss changes on network file systems), and costs one `stat` per poll.
  *
+ * Only regular files are followed. A FIFO, a device or a socket could block the open or a read
+ * in a thread that no signal reaches (a FIFO with no writer blocked the agent's stop): the file
+ * is opened without blocking (`O_NONBLOCK`), checked, and refused if it is not a regular file.
+ *
  * @throws {Deno.errors.NotFound} when `path` does not exist at the start.
+ * @throws {NotRegularFileError} when `path` is (or is rotated into) something else than a file.
  * @example
  * ```ts ignore
  * import { followFile } from "./follow_file.ts";
@@ -30,25 +38,23 @@ export interface FollowFileOptions {
 export async function followFile(path: string, options: FollowFileOptions): Promise<void> {
   const { signal, onText } = options;
   const pollMs = options.pollMs ?? 150;
-  let file = await Deno.open(path, { read: true });
-  let info = await file.stat();
-  let offset = info.size;
+  let opened = await openRegular(path);
+  let offset = opened.size;
   let decoder = new TextDecoder();
   const buffer = new Uint8Array(64 * 1024);
 
   const readToEnd = async () => {
-    await file.seek(offset, Deno.SeekMode.Start);
     while (true) {
-      const n = await file.read(buffer);
-      if (n === null || n === 0) return;
-      offset += n;
-      await onText(decoder.decode(buffer.subarray(0, n), { stream: true }));
+      const { bytesRead } = await opened.file.read(buffer, 0, buffer.length, offset);
+      if (bytesRead === 0) return;
+      offset += bytesRead;
+      await onText(decoder.decode(buffer.subarray(0, bytesRead), { stream: true }));
     }
   };
 
   try {
     while (!signal.aborted) {
-      const now = await file.stat();
+      const now = await opened.file.stat();
       if (now.size < offset) offset = 0; // Truncated: what is there now is new.
       if (now.size > offset) await readToEnd();
       let atPath: Deno.FileInfo | undefined;
@@ -57,13 +63,12 @@ export async function followFile(path: string, options: FollowFileOptions): Prom
       } catch {
         // Between a rename and the new file's creation: keep reading the old one.
       }
-      if (atPath && (atPath.ino !== info.ino || atPath.dev !== info.dev)) {
+      if (atPath && (atPath.ino !== opened.ino || atPath.dev !== opened.dev)) {
         await readToEnd(); // Lines written to the old file just before the rotation.
         const tail = decoder.decode();
         if (tail) await onText(tail);
-        file.close();
-        file = await Deno.open(path, { read: true });
-        info = await file.stat();
+        await opened.file.close();
+        opened = await openRegular(path);
         offset = 0;
         decoder = new TextDecoder();
         continue;
@@ -71,8 +76,49 @@ export async function followFile(path: string, options: FollowFileOptions): Prom
       await sleep(pollMs, signal);
     }
   } finally {
-    file.close();
+    await opened.file.close().catch(() => {});
   }
+}
+
+/** Thrown by {@linkcode followFile} for a path that is not a regular file. */
+export class NotRegularFileError extends Error {}
+
+interface OpenedFile {
+  file: FileHandle;
+  size: number;
+  ino: number | null;
+  dev: number;
+}
+
+/** Opens `path` without ever blocking, and keeps it only if it is a regular file. */
+async function openRegular(path: string): Promise<OpenedFile> {
+  let file: FileHandle;
+  try {
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") {
+      throw new Deno.errors.NotFound(`no such file: ${path}`);
+    }
+    throw err;
+  }
+  const info = await file.stat();
+  if (!info.isFile()) {
+    await file.close();
+    const kind = info.isFIFO()
+      ? "a FIFO"
+      : info.isCharacterDevice() || info.isBlockDevice()
+      ? "a device"
+      : info.isSocket()
+      ? "a socket"
+      : info.isDirectory()
+      ? "a folder"
+      : "not a file";
+    throw new NotRegularFileError(
+      `${path} is ${kind}, not a regular file (only regular files can be followed: reading ` +
+        "anything else can block past methodTimeout)",
+    );
+  }
+  return { file, size: info.size, ino: info.ino, dev: info.dev };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../test/assert.ts";
-import { followFile } from "./follow_file.ts";
+import { followFile, NotRegularFileError } from "./follow_file.ts";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -92,4 +92,53 @@ Deno.test("followFile() keeps a UTF-8 character split across reads whole", async
   await following;
   assertEquals(text, "blåbær\n");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("followFile() refuses a FIFO at once instead of blocking on its open", async () => {
+  const dir = await Deno.makeTempDir();
+  const fifo = `${dir}/fifo`;
+  try {
+    assertEquals((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success, true);
+    const started = Date.now();
+    const error = await followFile(fifo, {
+      signal: AbortSignal.timeout(5000),
+      onText: () => Promise.resolve(),
+    }).then(() => undefined, (err) => err);
+    assertEquals(error instanceof NotRegularFileError, true);
+    assertEquals(/fifo is a FIFO, not a regular file/.test(error.message), true);
+    assertEquals(Date.now() - started < 1000, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("followFile() refuses a device and a folder", async () => {
+  for (const [path, kind] of [["/dev/zero", "a device"], ["/tmp", "a folder"]]) {
+    const error = await followFile(path, {
+      signal: AbortSignal.timeout(5000),
+      onText: () => Promise.resolve(),
+    }).then(() => undefined, (err) => err);
+    assertEquals(error instanceof NotRegularFileError, true, path);
+    assertEquals(error.message.includes(`${path} is ${kind}`), true, error.message);
+  }
+});
+
+Deno.test("followFile() stops following when the file is rotated into a FIFO", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/app.log`;
+  try {
+    await Deno.writeTextFile(path, "");
+    const following = followFile(path, {
+      signal: AbortSignal.timeout(5000),
+      pollMs: 20,
+      onText: () => Promise.resolve(),
+    }).then(() => undefined, (err) => err);
+    await wait(60);
+    await Deno.rename(path, `${path}.1`);
+    await new Deno.Command("mkfifo", { args: [path] }).output();
+    const error = await following;
+    assertEquals(error instanceof NotRegularFileError, true, String(error));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,5 +1,5 @@
 import { endedByTimeout } from "./ended_by_timeout.ts";
-import { followFile } from "./follow_file.ts";
+import { followFile, NotRegularFileError } from "./follow_file.ts";
 import { LineBatcher } from "./line_batcher.ts";
 import { type MethodDefinition, MethodError } from "./types.ts";
 
@@ -24,6 +24,9 @@ export const tailFile: MethodDefinition = {
       await lines.close().catch(() => {});
       if (err instanceof Deno.errors.NotFound) {
         throw new MethodError(`cannot tail ${path}: no such file`);
+      }
+      if (err instanceof NotRegularFileError) {
+        throw new MethodError(`cannot tail: ${err.message}`);
       }
       throw new MethodError(`cannot tail ${path}: ${(err as Error).message}`);
     }

@@ -1,8 +1,12 @@
 import { replyContent } from "./reply_content.ts";
 import { isStreamEnd } from "./stream_end.ts";
+import { visibleControls } from "./visible_controls.ts";
 import type { MethodDefinition } from "./types.ts";
 
-/** `REQToConsole`: prints a reply on the receiving agent's standard output. */
+/**
+ * `REQToConsole`: prints a reply on the receiving agent's standard output, one line per line,
+ * with control characters shown as escapes (`\x1b`), never sent raw to the terminal.
+ */
 export const toConsole: MethodDefinition = {
   name: "REQToConsole",
   event: "EventACK",
@@ -12,10 +16,13 @@ export const toConsole: MethodDefinition = {
   description: "print the reply on the agent's standard output",
   handler({ node, message }) {
     if (isStreamEnd(message)) return Promise.resolve({ data: "" });
-    const what = message.previousMessage?.method ?? message.method;
+    // Another node's text is shown, never obeyed: control characters are escaped visibly.
+    const what = visibleControls(message.previousMessage?.method ?? message.method);
     const body = replyContent(message).replace(/\n$/, "");
     const lines = body === "" ? [""] : body.split("\n");
-    for (const line of lines) node.print(`[${message.fromNode}] ${what}: ${line}`);
+    for (const line of lines) {
+      node.print(`[${message.fromNode}] ${what}: ${visibleControls(line)}`);
+    }
     return Promise.resolve({ data: "" });
   },
 };

@@ -10,8 +10,8 @@ import type { Config } from "../config.ts";
 /** File names that are secret wherever they are (the agent's own key and listener token). */
 const SECRET_NAMES = ["steward_ed25519.key", "listener_token"];
 
-/** Where a command's words are split: blanks, shell punctuation, and `=`/`:` of options. */
-const WORD_BREAKS = /[\s;|&<>()`'"=:,{}$\\]+/;
+/** Where a command's words are split: blanks, shell punctuation, `=`, `:` and `@` of options. */
+const WORD_BREAKS = /[\s;|&<>()`'"=:,{}$\\@]+/;
 
 /** What {@linkcode SecretPaths.of} needs to know. */
 export interface SecretPathsInput {
@@ -69,8 +69,15 @@ export class SecretPaths {
 
   /** The secret file or folder `path` names, if it names one. */
   named(path: string): string | undefined {
+    return this.#namedByPath(path) ?? this.#namedByName(path);
+  }
+
+  #namedByName(path: string): string | undefined {
+    return this.#names.has(basename(path)) ? basename(path) : undefined;
+  }
+
+  #namedByPath(path: string): string | undefined {
     if (path === "") return undefined;
-    if (this.#names.has(basename(path))) return basename(path);
     const lexical = isAbsolute(path) ? resolve(path) : resolve(this.#cwd, path);
     for (const p of new Set([lexical, realPath(lexical)])) {
       const file = this.#files.find((f) => p === f);
@@ -87,9 +94,11 @@ export class SecretPaths {
    * always build a path this cannot see (variables, globs, encodings).
    */
   inCommand(argv: readonly string[]): { word: string; secret: string } | undefined {
-    for (const arg of argv.slice(1)) {
-      for (const word of new Set([arg, ...arg.split(WORD_BREAKS)])) {
-        const secret = this.named(word);
+    const words = new Set(argv.slice(1).flatMap((arg) => [arg, ...arg.split(WORD_BREAKS)]));
+    // Where a word is a secret's path, say so rather than only its file name.
+    for (const by of [this.#namedByPath, this.#namedByName]) {
+      for (const word of words) {
+        const secret = by.call(this, word);
         if (secret) return { word, secret };
       }
     }

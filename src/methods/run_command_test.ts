@@ -1,0 +1,56 @@
+import { assert, assertEquals, assertRejects } from "../../test/assert.ts";
+import { runCommand } from "./run_command.ts";
+
+const spawn = { env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/nowhere" } };
+
+Deno.test("runCommand() gives a command only its spawn environment, never the agent's", async () => {
+  Deno.env.set("H5_AGENT_SECRET", "do-not-leak");
+  try {
+    const out = await runCommand(["env"], {
+      signal: AbortSignal.timeout(10_000),
+      maxOutputBytes: 1 << 20,
+      spawn,
+      env: { STEWARD_DATA: "x y" },
+    });
+    assertEquals(out.stdout.split("\n").filter((l) => l !== "").sort(), [
+      "HOME=/nowhere",
+      "PATH=/usr/local/bin:/usr/bin:/bin",
+      "STEWARD_DATA=x y",
+    ]);
+  } finally {
+    Deno.env.delete("H5_AGENT_SECRET");
+  }
+});
+
+async function running(pattern: string): Promise<boolean> {
+  return (await new Deno.Command("pgrep", { args: ["-f", pattern] }).output()).code === 0;
+}
+
+Deno.test({
+  name: "runCommand() runs as the spawn's user, in its folder, and kills its group at the end",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const nobody = { name: "nobody", uid: 65534, gid: 65534, home: "/" };
+    const asNobody = { ...spawn, user: nobody, cwd: "/" };
+    const out = await runCommand(["bash", "-c", "id -u; id -G; pwd"], {
+      signal: AbortSignal.timeout(10_000),
+      maxOutputBytes: 1 << 20,
+      spawn: asNobody,
+    });
+    // No group of the agent's (root) is kept.
+    assertEquals(out.stdout, "65534\n65534\n/\n");
+    const controller = new AbortController();
+    const run = runCommand(["bash", "-c", "sleep 4219 & sleep 4219"], {
+      signal: controller.signal,
+      maxOutputBytes: 1 << 20,
+      spawn: asNobody,
+    });
+    for (let i = 0; i < 100 && !(await running("sleep 4219")); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    controller.abort(new Error("test over"));
+    await assertRejects(() => run, /bash stopped: test over/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert(!(await running("sleep 4219")), "a process of nobody's group outlived the command");
+  },
+});
