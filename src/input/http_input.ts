@@ -6,41 +6,12 @@
  * @module
  */
 import type { Node } from "../node/node.ts";
-import { splitHostPort } from "./bound_http_server.ts";
 import { isClientEnvelope } from "./client_protocol.ts";
 import { clientSessionResponse } from "./client_session.ts";
 import { intakeValue, parseInput, rejectInput } from "./intake.ts";
-import { bearerToken, type ListenerToken } from "./listener_token.ts";
+import { credentialRefusal } from "./http_credential.ts";
+import type { ListenerToken } from "./listener_token.ts";
 import { readLimitedBody } from "./read_limited_body.ts";
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-
-/**
- * True when `origin` (an `Origin` header) is the listener's own: `http://<host>:<port>` as
- * configured, where a loopback or wildcard host also matches the loopback names. A page of any
- * other origin (another site, another port, `null`) is foreign.
- *
- * @example
- * ```ts
- * import { isOwnOrigin } from "./http_input.ts";
- * isOwnOrigin("http://127.0.0.1:8090", "127.0.0.1:8090"); // true
- * isOwnOrigin("http://localhost:8090", "127.0.0.1:8090"); // true
- * isOwnOrigin("http://evil.example:8090", "127.0.0.1:8090"); // false
- * ```
- */
-export function isOwnOrigin(origin: string, hostAndPort: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return false;
-  }
-  const { hostname, port } = splitHostPort(hostAndPort);
-  if (url.protocol !== "http:" || url.port !== String(port)) return false;
-  if (url.hostname === hostname) return true;
-  const wildcard = hostname === "0.0.0.0" || hostname === "::" || hostname === "[::]";
-  return (LOOPBACK.has(hostname) || wildcard) && LOOPBACK.has(url.hostname);
-}
 
 /**
  * True for `application/json` (with any parameters), the only body type taken: a browser page
@@ -81,20 +52,11 @@ export function httpInputHandler(
   const c = node.config;
   const limit = c.maxMessageSize * 2;
   return async (req) => {
-    const origin = req.headers.get("origin");
-    if (origin !== null && !isOwnOrigin(origin, hostAndPort)) {
-      await req.body?.cancel().catch(() => {});
-      return refuse(403, `requests from origin ${JSON.stringify(origin)} are not accepted`);
-    }
-    if (!token.matches(bearerToken(req.headers.get("authorization")))) {
+    const refusal = credentialRefusal(req, token, hostAndPort);
+    if (refusal) {
       await req.body?.cancel().catch(() => {});
       node.metrics.rejected.inc({ input: "http" });
-      return refuse(
-        401,
-        "authentication required: send Authorization: Bearer <token> with the agent's " +
-          "listener token (CONFIG_FOLDER/listener_token)",
-        { "www-authenticate": 'Bearer realm="steward"' },
-      );
+      return refuse(refusal.status, refusal.error, refusal.headers);
     }
     if (req.method === "GET") {
       return Response.json({ node: c.nodeName, inflight: node.inflightCount });
