@@ -23,3 +23,7 @@ Deno.test("visibleControls() leaves no character a terminal would act on", () =>
     assertEquals(control, false, `U+${n.toString(16)} left raw`);
   }
 });
+
+Deno.test("visibleControls() keeps new lines when asked (log lines that span lines)", () => {
+  assertEquals(visibleControls("a\nb\x1b[31m", { keepNewlines: true }), "a\nb\\x1b[31m");
+});

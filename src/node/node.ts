@@ -40,6 +40,7 @@ import { startInputs } from "../input/start_inputs.ts";
 import { serveMetrics } from "../metrics_server.ts";
 import { serveDataFolder } from "../input/expose_data_folder.ts";
 import { hostPlaybooks } from "../playbooks_host.ts";
+import { visibleControls } from "../methods/visible_controls.ts";
 
 /** Options of {@linkcode Node.start}. */
 export interface NodeOptions {
@@ -133,8 +134,12 @@ export class Node implements NodeServices {
     this.#kv = kv;
     this.#audit = audit;
     this.#replyFiles = new ReplyFiles(config.subscribersDataFolder, dataModes(config));
-    this.#print = options.print ?? ((line) => console.log(line));
-    this.#log = options.log ?? ((line) => console.error(line));
+    // Log lines quote ids, methods and errors that other nodes chose: shown, never obeyed by
+    // the terminal (escape sequences are escaped visibly).
+    const print = options.print ?? ((line) => console.log(line));
+    const log = options.log ?? ((line) => console.error(line));
+    this.#print = (line) => print(visibleControls(line, { keepNewlines: true }));
+    this.#log = (line) => log(visibleControls(line, { keepNewlines: true }));
     this.metrics = metrics;
     this.supervisor = new Supervisor((info, err) =>
       this.reportError(`process ${info.kind} ${info.name} failed: ${errorText(err)}`)
