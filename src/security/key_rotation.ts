@@ -32,9 +32,13 @@ function proofText(node: string, oldKey: string, newKey: string): Uint8Array<Arr
  * `next` (base64). Sent in a hello signed by `oldKey`, so central believes both halves.
  *
  * @example
- * ```ts ignore
- * import { rotationProof } from "./key_rotation.ts";
- * const proof = await rotationProof("ship1", keys.publicKey, next);
+ * ```ts
+ * import { createNextKeys, rotationProof } from "./key_rotation.ts";
+ * import { loadOrCreateNodeKeys } from "./node_keys.ts";
+ * const folder = await Deno.makeTempDir();
+ * const keys = await loadOrCreateNodeKeys(folder);
+ * const proof = await rotationProof("ship1", keys.publicKey, await createNextKeys(folder));
+ * await Deno.remove(folder, { recursive: true });
  * ```
  */
 export async function rotationProof(
@@ -51,9 +55,16 @@ export async function rotationProof(
  * Whether `proof` is `newKey`'s signature of the rotation of `node` from `oldKey`.
  *
  * @example
- * ```ts ignore
- * import { verifyRotationProof } from "./key_rotation.ts";
- * await verifyRotationProof("ship1", oldKey, newKey, proof); // true or false
+ * ```ts
+ * import { createNextKeys, rotationProof, verifyRotationProof } from "./key_rotation.ts";
+ * import { loadOrCreateNodeKeys } from "./node_keys.ts";
+ * const folder = await Deno.makeTempDir();
+ * const old = await loadOrCreateNodeKeys(folder);
+ * const next = await createNextKeys(folder);
+ * const proof = await rotationProof("ship1", old.publicKey, next);
+ * await verifyRotationProof("ship1", old.publicKey, next.publicKey, proof); // true
+ * await verifyRotationProof("ship2", old.publicKey, next.publicKey, proof); // false
+ * await Deno.remove(folder, { recursive: true });
  * ```
  */
 export async function verifyRotationProof(
@@ -73,9 +84,11 @@ export async function verifyRotationProof(
  * The next key pair of a rotation under way in `configFolder`, if any.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { loadNextKeys } from "./key_rotation.ts";
- * const next = await loadNextKeys("./etc"); // undefined when no rotation is under way
+ * const folder = await Deno.makeTempDir();
+ * await loadNextKeys(folder); // undefined: no rotation is under way
+ * await Deno.remove(folder);
  * ```
  */
 export async function loadNextKeys(configFolder: string): Promise<NodeKeys | undefined> {
@@ -89,9 +102,12 @@ export async function loadNextKeys(configFolder: string): Promise<NodeKeys | und
  * `configFolder`; its private key file is 0600 in a 0700 folder.
  *
  * @example
- * ```ts ignore
- * import { createNextKeys } from "./key_rotation.ts";
- * const next = await createNextKeys("./etc");
+ * ```ts
+ * import { createNextKeys, loadNextKeys } from "./key_rotation.ts";
+ * const folder = await Deno.makeTempDir();
+ * const next = await createNextKeys(folder);
+ * (await loadNextKeys(folder))?.publicKey === next.publicKey; // true
+ * await Deno.remove(folder, { recursive: true });
  * ```
  */
 export async function createNextKeys(configFolder: string): Promise<NodeKeys> {
@@ -112,9 +128,14 @@ export async function createNextKeys(configFolder: string): Promise<NodeKeys> {
  * file is rewritten. Returns the new keys.
  *
  * @example
- * ```ts ignore
- * import { promoteNextKeys } from "./key_rotation.ts";
- * const keys = await promoteNextKeys("./etc");
+ * ```ts
+ * import { createNextKeys, promoteNextKeys } from "./key_rotation.ts";
+ * import { loadOrCreateNodeKeys } from "./node_keys.ts";
+ * const folder = await Deno.makeTempDir();
+ * await loadOrCreateNodeKeys(folder);
+ * const next = await createNextKeys(folder);
+ * (await promoteNextKeys(folder)).publicKey === next.publicKey; // true
+ * await Deno.remove(folder, { recursive: true });
  * ```
  */
 export async function promoteNextKeys(configFolder: string): Promise<NodeKeys> {
