@@ -35,6 +35,14 @@ Deno.test(
         line,
         "[ship1] REQCliCommand: a\\x1b[2J\\x1b]0;pwned\\x07b\\x9b31mc\\x7fd\\u202ee\\rf\tg",
       );
+      // A refused message whose method and id another node chose is logged escaped too.
+      const [refused] = await central.send({ toNode: "central", method: "REQ\x1b]0;owned\x07" });
+      assertEquals(refused.status, "rejected");
+      await waitFor(
+        () => central.output.includes("REQ\\x1b]0;owned\\x07"),
+        10_000,
+        "the refusal in the log",
+      );
       // No raw control character (other than tab) reached the terminal at all.
       const raw = [...central.output].filter((c) => {
         const n = c.codePointAt(0)!;
