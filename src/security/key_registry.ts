@@ -16,6 +16,8 @@ export interface KeyRecord {
    */
   previousKey?: string;
   previousUntil?: number;
+  /** Keys of this node that a rotation replaced (the latest 16): never trusted again. */
+  retiredKeys?: string[];
 }
 
 /** A key announced by a node that has no approved key, waiting for the operator. */
@@ -202,7 +204,13 @@ export class KeyRegistry {
             describePending(pending),
         );
       }
-      const record: KeyRecord = { node, publicKey: key, state: "approved", updatedAt: this.#now() };
+      const record: KeyRecord = {
+        node,
+        publicKey: key,
+        state: "approved",
+        updatedAt: this.#now(),
+        ...(current?.retiredKeys ? { retiredKeys: current.retiredKeys } : {}),
+      };
       await this.#write(record, true, pending);
       return record;
     });
@@ -229,6 +237,7 @@ export class KeyRegistry {
         updatedAt: now,
         previousKey: oldKey,
         previousUntil: now + graceMs,
+        retiredKeys: [...(current.retiredKeys ?? []), oldKey].slice(-16),
       };
       await this.#write(record, true, await this.pendingOf(node));
       return record;
@@ -254,6 +263,17 @@ export class KeyRegistry {
       await this.#write(record, true, pending);
       return record;
     });
+  }
+
+  /**
+   * Whether `key` is one central stopped trusting for `node` (revoked, or replaced by a
+   * rotation): neither a pre-seeded file left behind nor a hello may bring it back.
+   */
+  async isRetired(node: string, key: string): Promise<boolean> {
+    const record = await this.get(node);
+    if (!record) return false;
+    if (record.state === "revoked" && record.publicKey === key) return true;
+    return record.retiredKeys?.includes(key) ?? false;
   }
 
   /** The current trusted set, with `central`'s key. */

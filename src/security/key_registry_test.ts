@@ -98,3 +98,16 @@ Deno.test("KeyRegistry: concurrent approvals each get their own version", async 
     assertEquals(Object.keys(set.keys).sort(), ["ship1", "ship2", "ship3"]);
   });
 });
+
+Deno.test("KeyRegistry.isRetired() names revoked keys and keys a rotation replaced", async () => {
+  await withRegistry(async (r) => {
+    await r.approve("ship1", K1);
+    await r.rotate("ship1", K1, K2, 1000);
+    assertEquals(await r.isRetired("ship1", K1), true);
+    assertEquals(await r.isRetired("ship1", K2), false);
+    await r.revoke("ship1");
+    assertEquals(await r.isRetired("ship1", K2), true);
+    assertEquals(await r.isRetired("ship1", K1), true);
+    assertEquals(await r.isRetired("ship2", K1), false);
+  });
+});

@@ -351,7 +351,7 @@ export class Security {
   async #approveFromFile(node: string, record: KeyRecord | undefined) {
     const key = await this.#preApproved?.lookup(node);
     if (!key || !this.registry) return undefined;
-    if (record?.state === "revoked" && record.publicKey === key) return undefined;
+    if (record && await this.registry.isRetired(node, key)) return undefined;
     await this.registry.approve(node, key);
     this.#options.log(
       `${this.#config.nodeName}: approved the key of ${node} pre-seeded in ` +
@@ -459,7 +459,7 @@ export class Security {
     if (typeof key !== "string" || !isPublicKey(key)) return undefined;
     if (!(await verifyMessage(raw, key)) || this.#outsideWindow(raw, "hello")) return undefined;
     const record = await registry.get(node);
-    if (record?.state === "revoked" && record.publicKey === key) return undefined;
+    if (await registry.isRetired(node, key)) return undefined;
     if ((await registry.addPending(node, key)) === "new") {
       const fingerprint = await keyFingerprint(key);
       this.#hushedLog(

@@ -144,6 +144,34 @@ Deno.test("Security (central): a rotation needs the approved key's signature and
   }
 });
 
+Deno.test("Security (central): a pre-seeded file left behind never brings back a key a rotation replaced", async () => {
+  const central = await open("central");
+  try {
+    const old = await keysIn();
+    const next = await keysIn();
+    await preApproveKey(join(central.folder, "approved"), "ship1", old.publicKey);
+    const ping = { toNode: "central", fromNode: "ship1", method: "REQPing" };
+    const first = await signed(old, ping);
+    assertEquals(await central.security.admit(first.message, first.raw), undefined);
+    const proof = await rotationProof("ship1", old.publicKey, next);
+    const rotation = await signed(
+      old,
+      hello("ship1", {
+        publicKey: old.publicKey,
+        newPublicKey: next.publicKey,
+        newKeyProof: proof,
+      }),
+    );
+    assertEquals(await central.security.admit(rotation.message, rotation.raw), undefined);
+    await central.security.revoke("ship1");
+    const again = await signed(old, ping);
+    assertMatch(await central.security.admit(again.message, again.raw) ?? "", /no trusted key/);
+    assertEquals((await central.security.registry!.get("ship1"))?.state, "revoked");
+  } finally {
+    await central.close();
+  }
+});
+
 Deno.test("Security (a node): without -centralPublicKey or the opt-in, no trusted set is pinned; said once", async () => {
   const ship1 = await open("ship1");
   try {
