@@ -71,8 +71,8 @@ interface FileState {
  */
 export class ReplyFiles {
   #files = new Map<string, FileState>();
-  /** Folders checked (or made) from the root down, with the real path each resolved to. */
-  #folders = new Map<string, string>();
+  /** Folders checked (or made) from the root down, with the folder each resolved to then. */
+  #folders = new Map<string, FolderId>();
   #lastWriteAt = -Infinity;
   #root: string;
   #realRoot: string | undefined;
@@ -134,9 +134,9 @@ export class ReplyFiles {
    */
   async read(path: string): Promise<string> {
     const folder = dirname(path);
-    let real: string;
+    let id: FolderId;
     try {
-      real = this.#checkFolder(folder, false);
+      id = this.#checkFolder(folder, false);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return "";
       throw err;
@@ -145,7 +145,7 @@ export class ReplyFiles {
     if (!before || before.isFifo) return "";
     const file = await Deno.open(path, { read: true });
     try {
-      this.#checkOpened(file, path, folder, real);
+      this.#checkOpened(file, path, before, folder, id);
       return await new Response(file.readable).text();
     } catch (err) {
       file.close();
@@ -157,8 +157,8 @@ export class ReplyFiles {
     try {
       await this.#writeChecked(path, text, append);
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-      // The folder was removed since we made it: make it again, once.
+      if (!(err instanceof Deno.errors.NotFound || err instanceof FolderChangedError)) throw err;
+      // The folder was removed (or replaced) since we checked it: check or make it again, once.
       this.#folders.delete(dirname(path));
       await this.#writeChecked(path, text, append);
     }
@@ -166,7 +166,11 @@ export class ReplyFiles {
 
   async #writeChecked(path: string, text: string, append: boolean): Promise<void> {
     const folder = dirname(path);
-    const real = this.#folders.get(folder) ?? this.#checkFolder(folder, true);
+    const cached = this.#folders.get(folder);
+    // A folder checked earlier must still be that folder: if a link replaced it since, even the
+    // open below (which creates the file) must not happen.
+    if (cached) this.#sameFolder(folder, cached);
+    const id = cached ?? this.#checkFolder(folder, true);
     const before = this.#checkFile(path);
     // Opening a FIFO with no reader blocks: only ever off the main thread.
     const fifo = before?.isFifo === true;
@@ -174,7 +178,7 @@ export class ReplyFiles {
     const options = { write: true, create: true, append, mode: this.#modes.file };
     const file = fifo ? await Deno.open(path, options) : Deno.openSync(path, options);
     try {
-      this.#checkOpened(file, path, folder, real);
+      this.#checkOpened(file, path, before, folder, id);
       if (!before && (this.#modes.file & 0o077)) Deno.chmodSync(path, this.#modes.file);
       if (!append && !fifo) file.truncateSync(0);
       const bytes = encoder.encode(text);
@@ -195,9 +199,9 @@ export class ReplyFiles {
 
   /**
    * Checks (and with `create`, makes) each folder from the root down to `folder`, refusing a
-   * link or a non-folder on the way; returns the real path `folder` must keep resolving to.
+   * link or a non-folder on the way; returns the folder `folder` must keep resolving to.
    */
-  #checkFolder(folder: string, create: boolean): string {
+  #checkFolder(folder: string, create: boolean): FolderId {
     const rel = relative(this.#root, folder);
     if (rel.startsWith("..") || isAbsolute(rel)) {
       throw new UnsafeReplyFileError(`"${folder}" is outside the data folder "${this.#root}"`);
@@ -223,8 +227,10 @@ export class ReplyFiles {
     if (Deno.realPathSync(folder) !== real) {
       throw new UnsafeReplyFileError(`"${folder}" does not resolve inside the data folder`);
     }
-    if (create) this.#folders.set(folder, real);
-    return real;
+    const { dev, ino } = Deno.statSync(folder);
+    const id = { dev, ino };
+    if (create) this.#folders.set(folder, id);
+    return id;
   }
 
   /** The file's `lstat`, or undefined when absent; refuses a link or a non-regular file. */
@@ -238,25 +244,53 @@ export class ReplyFiles {
     return info;
   }
 
-  /** After the open: the file opened is the one at `path`, in the folder that was checked. */
-  #checkOpened(file: Deno.FsFile, path: string, folder: string, real: string): void {
+  /**
+   * After the open, before anything is written: the file opened is the one at `path` (the one
+   * `lstat` saw before the open, or, for a new file, the one there now), and `folder` is still
+   * the folder checked. A folder checked once and replaced by a link since is caught here too.
+   * Two system calls a write at most, rather than a `realpath` walk each time.
+   */
+  #checkOpened(
+    file: Deno.FsFile,
+    path: string,
+    before: Deno.FileInfo | undefined,
+    folder: string,
+    id: FolderId,
+  ): void {
     const opened = file.statSync();
-    const now = Deno.lstatSync(path);
-    if (now.isSymlink) throw new UnsafeReplyFileError(`"${path}" ${LINK_REFUSED}`);
-    if (opened.dev !== now.dev || opened.ino !== now.ino || !(opened.isFile || opened.isFifo)) {
+    const expected = before ?? Deno.lstatSync(path);
+    if (expected.isSymlink) throw new UnsafeReplyFileError(`"${path}" ${LINK_REFUSED}`);
+    if (
+      opened.dev !== expected.dev || opened.ino !== expected.ino ||
+      !(opened.isFile || opened.isFifo)
+    ) {
       throw new UnsafeReplyFileError(`"${path}" was replaced while it was opened`);
     }
     // A hard link made by someone else would let a write land in a file outside the folder.
     if (opened.isFile && (opened.nlink ?? 1) > 1) {
       throw new UnsafeReplyFileError(`"${path}" has other hard links; it is not written through`);
     }
-    if (Deno.realPathSync(folder) !== real) {
+    this.#sameFolder(folder, id);
+  }
+
+  #sameFolder(folder: string, id: FolderId): void {
+    const now = Deno.statSync(folder);
+    if (now.dev !== id.dev || now.ino !== id.ino) {
       this.#folders.delete(folder);
-      throw new UnsafeReplyFileError(
-        `"${folder}" was replaced (by a symbolic link?) while "${path}" was opened`,
-      );
+      throw new FolderChangedError(`"${folder}" was replaced since it was checked`);
     }
   }
+}
+
+/** A folder's identity: what its path must keep resolving to. */
+interface FolderId {
+  dev: number;
+  ino: number | null;
+}
+
+/** The folder checked earlier is not the one at its path now: check it again from the root. */
+class FolderChangedError extends UnsafeReplyFileError {
+  override name = "FolderChangedError";
 }
 
 const encoder = new TextEncoder();

@@ -110,3 +110,33 @@ Deno.test('ReplyFiles.read() reads a reply file, and gives "" for one not writte
   assertEquals(await files.read(`${dir}/r/ship1/f`), "hello\n");
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("ReplyFiles.write() notices a checked folder replaced by a link later: nothing lands outside", async () => {
+  const dir = await Deno.makeTempDir();
+  const outside = await Deno.makeTempDir();
+  const files = new ReplyFiles(dir);
+  const path = `${dir}/ping/ship1/pong.log`;
+  await files.write(path, "1\n", "append");
+  await Deno.remove(`${dir}/ping/ship1`, { recursive: true });
+  await Deno.symlink(outside, `${dir}/ping/ship1`);
+  await assertRejects(() => files.write(path, "2\n", "append"), /symbolic link/);
+  assertEquals([...Deno.readDirSync(outside)], []);
+  // A folder made again in its place (not a link) is written to.
+  await Deno.remove(`${dir}/ping/ship1`);
+  await Deno.mkdir(`${dir}/ping/ship1`);
+  await files.write(path, "3\n", "append");
+  assertEquals(await Deno.readTextFile(path), "3\n");
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(outside, { recursive: true });
+});
+
+Deno.test("ReplyFiles.write() refuses a file with other hard links", async () => {
+  const dir = await Deno.makeTempDir();
+  const files = new ReplyFiles(dir);
+  await Deno.mkdir(`${dir}/h/ship1`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/elsewhere`, "kept\n");
+  await Deno.link(`${dir}/elsewhere`, `${dir}/h/ship1/f`);
+  await assertRejects(() => files.write(`${dir}/h/ship1/f`, "x\n", "write"), /hard links/);
+  assertEquals(await Deno.readTextFile(`${dir}/elsewhere`), "kept\n");
+  await Deno.remove(dir, { recursive: true });
+});
