@@ -6,11 +6,7 @@
  */
 import { join } from "node:path";
 import { nodeNameProblem } from "./message/schema.ts";
-import {
-  modesFromFileMode,
-  PRIVATE_FILE_MODE,
-  PRIVATE_FOLDER_MODE,
-} from "./store/file_modes.ts";
+import { modesFromFileMode, PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./store/file_modes.ts";
 
 type Kind = "string" | "int" | "bool";
 interface FlagSpec<T> {

@@ -81,7 +81,10 @@ export class Metrics {
   readonly acked: CounterLike<"method" | "peer"> = NOTHING;
   readonly retried: CounterLike<"method" | "peer"> = NOTHING;
   readonly failed: CounterLike<"method" | "peer" | "reason"> = NOTHING;
+  /** Counted once the sender is verified (admitted): `peer` never takes an unverified name. */
   readonly received: CounterLike<"method" | "peer"> = NOTHING;
+  /** Messages refused by subscribers, by a bounded reason (see node/refusal_reports.ts). */
+  readonly refused: CounterLike<"reason"> = NOTHING;
   readonly executed: CounterLike<"method" | "peer" | "outcome"> = NOTHING;
   readonly duplicates: CounterLike<"method" | "peer"> = NOTHING;
   readonly rejected: CounterLike<"input"> = NOTHING;
@@ -144,10 +147,16 @@ export class Metrics {
       "peer",
       "reason",
     ]);
-    this.received = counter("steward_messages_received_total", "Messages received by subscribers", [
-      "method",
-      "peer",
-    ]);
+    this.received = counter(
+      "steward_messages_received_total",
+      "Messages received by subscribers and admitted (sender verified)",
+      ["method", "peer"],
+    );
+    this.refused = counter(
+      "steward_messages_refused_total",
+      "Messages refused by subscribers, by reason (never labelled with the claimed sender)",
+      ["reason"],
+    );
     this.executed = counter("steward_messages_executed_total", "Methods executed on this node", [
       "method",
       "peer",

@@ -1,0 +1,113 @@
+/**
+ * An append-only log file with a size limit: past `maxBytes` it is renamed `<path>.1` (the
+ * older ones shift to `.2` … `.<maxFiles>`, the oldest is deleted) and a new file is started.
+ * So a log never takes more than about `maxBytes × (maxFiles + 1)` of disk, whatever is
+ * written to it. Files are created 0600.
+ *
+ * @module
+ */
+
+/** Limits of a {@linkcode RotatingLog}. */
+export interface RotatingLogOptions {
+  /** Size at which the file is rotated, in bytes. */
+  maxBytes: number;
+  /** Rotated files kept (`<path>.1` … `<path>.<maxFiles>`); 0 keeps none. */
+  maxFiles: number;
+}
+
+/**
+ * Appends to a log file and rotates it at a size limit. Writes must not overlap: the caller
+ * awaits each {@linkcode RotatingLog.append} before the next (the audit log batches lines).
+ *
+ * @example
+ * ```ts
+ * import { RotatingLog } from "./rotating_log.ts";
+ * const dir = await Deno.makeTempDir();
+ * const log = await RotatingLog.open(`${dir}/audit.log`, { maxBytes: 4096, maxFiles: 2 });
+ * await log.append(new TextEncoder().encode("a line\n"));
+ * log.close();
+ * ```
+ */
+export class RotatingLog {
+  readonly path: string;
+  #options: RotatingLogOptions;
+  #file: Deno.FsFile;
+  #size: number;
+
+  private constructor(path: string, options: RotatingLogOptions, file: Deno.FsFile, size: number) {
+    this.path = path;
+    this.#options = options;
+    this.#file = file;
+    this.#size = size;
+  }
+
+  /**
+   * Opens (creating if needed, 0600) the log at `path` for appending.
+   *
+   * @throws {Deno.errors.PermissionDenied} and other file errors, as `Deno.open` does.
+   */
+  static async open(path: string, options: RotatingLogOptions): Promise<RotatingLog> {
+    const file = await openForAppend(path);
+    const size = (await file.stat()).size;
+    return new RotatingLog(path, options, file, size);
+  }
+
+  /** Bytes in the current file. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Writes `bytes` whole at the end of the log, rotating first when they would take the file
+   * past `maxBytes` (a write bigger than the limit goes whole into a fresh file).
+   */
+  async append(bytes: Uint8Array): Promise<void> {
+    if (this.#size > 0 && this.#size + bytes.length > this.#options.maxBytes) await this.#rotate();
+    let written = 0;
+    try {
+      while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
+    } finally {
+      this.#size += written;
+    }
+  }
+
+  async #rotate(): Promise<void> {
+    this.#file.close();
+    const { maxFiles } = this.#options;
+    const name = (n: number) => n === 0 ? this.path : `${this.path}.${n}`;
+    try {
+      await removeIfThere(name(maxFiles));
+      for (let n = maxFiles - 1; n >= 0; n--) await renameIfThere(name(n), name(n + 1));
+    } finally {
+      // Whatever failed above, appending goes on (to the old file if it could not be moved).
+      this.#file = await openForAppend(this.path);
+      this.#size = (await this.#file.stat()).size;
+    }
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.#file.close();
+  }
+}
+
+async function openForAppend(path: string): Promise<Deno.FsFile> {
+  const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  return file;
+}
+
+async function removeIfThere(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+async function renameIfThere(from: string, to: string): Promise<void> {
+  try {
+    await Deno.rename(from, to);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
