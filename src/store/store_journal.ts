@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { type Message, messageSchema } from "../message/schema.ts";
 import { MAX_KEPT_DATA } from "./dedup_store.ts";
 import { PRIVATE_FILE_MODE } from "./file_modes.ts";
@@ -60,7 +60,7 @@ export class StoreJournal {
   /** Lines an earlier process left that carry no valid MAC: skipped, to be reported. */
   readonly refused: number;
   #path: string;
-  #key: Uint8Array;
+  #key: MacKey;
   #file: Deno.FsFile;
   // The line of each store noted and not yet settled, for compaction.
   #pending = new Map<string, Uint8Array>();
@@ -78,7 +78,7 @@ export class StoreJournal {
     emptyAfterMs: number,
   ) {
     this.#path = path;
-    this.#key = key;
+    this.#key = macKey(key);
     this.refused = read.refused;
     this.#file = file;
     this.left = read.left;
@@ -103,12 +103,13 @@ export class StoreJournal {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
     const left = new Map<string, Message>();
+    const mac = macKey(key);
     let refused = 0;
     const lines = new TextDecoder().decode(bytes).split("\n");
     // Not fatal: a byte torn by a crash only spoils the line it is in.
     for (const [i, line] of lines.entries()) {
       if (line.trim() === "") continue;
-      const m = parseLine(line, key);
+      const m = parseLine(line, mac);
       if (m) left.set(m.id, m);
       else if (i < lines.length - 1) refused++; // The unterminated last one is torn, not forged.
     }
@@ -254,13 +255,35 @@ function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }
 
-function macOf(key: Uint8Array, json: string): string {
-  return createHmac("sha256", key).update(json).digest("hex");
+/** The HMAC pads of a key, made once: a line's MAC is then two one-shot hashes. */
+interface MacKey {
+  inner: Uint8Array;
+  outer: Uint8Array;
+}
+
+function macKey(key: Uint8Array): MacKey {
+  if (key.length > 64) throw new Error("a journal key is at most 64 bytes");
+  const inner = new Uint8Array(64).fill(0x36);
+  const outer = new Uint8Array(64).fill(0x5c);
+  for (const [i, b] of key.entries()) {
+    inner[i] ^= b;
+    outer[i] ^= b;
+  }
+  return { inner, outer };
+}
+
+/**
+ * HMAC-SHA256 (RFC 2104) of `json`, hex. Built from `createHash` because `createHmac` costs
+ * 4–5 times as much per call here, and one is paid for every store.
+ */
+function macOf(key: MacKey, json: string): string {
+  const inner = createHash("sha256").update(key.inner).update(json).digest();
+  return createHash("sha256").update(key.outer).update(inner).digest("hex");
 }
 
 const MAC_HEX = 64;
 
-function parseLine(line: string, key: Uint8Array): Message | undefined {
+function parseLine(line: string, key: MacKey): Message | undefined {
   if (line.length < MAC_HEX + 2 || line[MAC_HEX] !== " ") return undefined;
   const json = line.slice(MAC_HEX + 1);
   const expected = encoder.encode(macOf(key, json));

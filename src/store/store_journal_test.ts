@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../../test/assert.ts";
 import { testMessage } from "../../test/message_fixture.ts";
+import { createHmac } from "node:crypto";
 import { StoreJournal } from "./store_journal.ts";
 
 const pong = (id: string, data = `pong ${id}`) =>
@@ -162,4 +163,15 @@ Deno.test("StoreJournal: a journal that is never idle is compacted to its pendin
     const ids = StoreJournal.open(path, KEY).left.map((m) => m.id);
     assert(ids.includes("kept") && ids.includes("p119"), `kept and p119 in ${ids}`);
     assert(!ids.includes("p50"), "settled lines dropped");
+  }));
+
+Deno.test("StoreJournal: each line is the HMAC-SHA256 of its JSON under the key, then the JSON", () =>
+  withJournal((path) => {
+    const journal = StoreJournal.open(path, KEY);
+    journal.note(pong("a"));
+    journal.flush();
+    journal.close();
+    const [mac, json] = Deno.readTextFileSync(path).trimEnd().split(/ (.*)/s);
+    assertEquals(mac, createHmac("sha256", KEY).update(json).digest("hex"));
+    assertEquals(JSON.parse(json).id, "a");
   }));
