@@ -583,6 +583,17 @@ export class Security {
       const keys = await createNextKeys(this.#options.configFolder);
       this.#next = { keys, proof: await rotationProof(node, this.keys.publicKey, keys) };
     }
+    // Asked now rather than at the next tick; the periodic hellos ask again until it is done.
+    await this.#options.send({
+      toNode: this.#config.centralNodeName,
+      method: "REQHello",
+      methodArgs: [],
+      replyMethodArgs: [],
+      directory: "",
+      fileName: "",
+      data: `hello from ${node}`,
+      ...this.helloFields(),
+    });
     return `key rotation of ${node} under way: new key ` +
       `${await keyFingerprint(this.#next.keys.publicKey)} announced in every hello, signed by ` +
       `the current key ${await keyFingerprint(this.keys.publicKey)}; ${node} signs with the new ` +
