@@ -590,8 +590,8 @@ export class Node implements NodeServices {
           this.#refusals.refused(`refused: ${reason}`, m);
         }
       },
-      received: (m) => this.metrics.received.inc({ method: m.method, peer: m.fromNode }),
-      duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: m.fromNode }),
+      received: (m) => this.metrics.received.inc({ method: m.method, peer: this.#peer(m) }),
+      duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: this.#peer(m) }),
       maxMessageSize: this.config.maxMessageSize,
       admit: async (m, raw) =>
         // Claimed only once the reply is verified: an impostor cannot use a chain record up.
@@ -604,6 +604,16 @@ export class Node implements NodeServices {
       method,
       allowedNodes: sub.allowedNodes ? [...sub.allowedNodes] : undefined,
     }).id;
+  }
+
+  /**
+   * The `peer` label of a message received: its sender once verified. With
+   * -requireSignatures=false a sender with no trusted key passes unverified, and its made-up
+   * name must not become a metric series: such senders share one label.
+   */
+  #peer(m: Message): string {
+    if (this.config.requireSignatures || this.security.keyOf(m.fromNode)) return m.fromNode;
+    return m.fromNode === this.config.centralNodeName ? m.fromNode : "unverified";
   }
 
   #execute(m: Message, def: MethodDefinition): Promise<void> {
@@ -639,7 +649,7 @@ export class Node implements NodeServices {
     }
     this.metrics.executed.inc({
       method: m.method,
-      peer: m.fromNode,
+      peer: this.#peer(m),
       outcome: result.ok ? "ok" : "error",
     });
     if (m.isReply && m.previousMessage?.createdAt) {
