@@ -20,7 +20,11 @@ const bool = (d: boolean, help: string): FlagSpec<boolean> => ({ kind: "bool", d
 
 /** Every option of the agent, with the seed's names, defaults and help text. */
 export const FLAGS = {
-  nodeName: str("", "unique name of this node; used as a NATS subject token (required)"),
+  nodeName: str(
+    "",
+    "unique name of this node; used as a NATS subject token: letters, digits, '_' and '-', not " +
+      "starting with '_' or '$' (reserved by NATS) (required)",
+  ),
   centralNodeName: str("central", "node that receives error logs and hello messages"),
   brokerAddress: str("127.0.0.1:4222", "NATS broker address; several separated by ','"),
   socketFolder: str("./tmp", "folder of the unix socket steward.sock"),
