@@ -4,6 +4,7 @@
  * C1 controls (U+0080–U+009F, CSI among them), and the Unicode controls that reorder or hide
  * text (bidi embeddings, overrides and isolates, line and paragraph separators).
  */
+// deno-lint-ignore no-control-regex -- matching control characters is this module's job.
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /** Options of {@linkcode visibleControls}. */
