@@ -16,11 +16,12 @@ export class CorruptDatabaseError extends Error {
 
   constructor(path: string, problem: string) {
     super(
-      `the database ${path} is corrupt (${problem}). Stop here and move it aside ` +
-        `(mv ${path} ${path}.corrupt, with its -wal and -shm files if present), then start ` +
-        `again with an empty database: messages not yet delivered or answered, the record of ` +
-        `executed ids (a resend from before may run again), approved keys and pending chained ` +
-        `commands are lost; acl.json and the config folder are kept`,
+      `the database ${path} is corrupt (${problem}); the agent does not start on it. To go ` +
+        `on, move it aside (mv ${path} ${path}.corrupt, and its -wal and -shm files if ` +
+        `present) and start again with an empty database. Lost with it: messages accepted and ` +
+        `not yet delivered or answered, the record of executed ids (a resend from before may ` +
+        `run again), central's approved keys (re-approve, or keep them in approved_keys/) and ` +
+        `pending chained commands; acl.json, the keys and the config folder are kept`,
     );
     this.path = path;
   }

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { Agent, Broker, delay, Fleet, readOr, waitFor } from "../harness.ts";
+import { Agent, Broker, delay, Fleet, freePort, readOr, waitFor } from "../harness.ts";
 import { testMessage } from "../message_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -201,7 +201,10 @@ Deno.test(
   "item 12: every file and folder the agents create is 0600/0700; looser ones tightened at start",
   opts,
   async () => {
-    const fleet = await Fleet.start(["central", "ship1"]);
+    // A listener too: its token file is one more thing the agent keeps in its config folder.
+    const fleet = await Fleet.start(["central", "ship1"], {
+      flags: { ship1: [`-httpListener=127.0.0.1:${freePort()}`] },
+    });
     try {
       await fleet.introduce();
       const [central, ship1] = ["central", "ship1"].map((n) => fleet.get(n));
@@ -236,6 +239,7 @@ Deno.test(
         "the replies and the undeliverable one",
       );
       await delay(500);
+      assert(await exists(join(ship1.dir, "etc", "listener_token")), "ship1's listener token");
       for (const agent of [central, ship1]) {
         assertEquals(await looseModes(agent.dir), [], `${agent.name}: loose modes`);
       }
