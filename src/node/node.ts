@@ -202,9 +202,8 @@ export class Node implements NodeServices {
     const log = options.log ?? ((line: string) => console.error(line));
     const configFolder = options.configFolder ?? config.databaseFolder;
     // Before anything is opened: files an earlier version left readable by others.
-    for (const line of describeNodeFiles(await tightenNodeFiles(config, configFolder))) {
-      log(`${config.nodeName}: ${line}`);
-    }
+    const tightened = await tightenNodeFiles(config, configFolder, { only: "agent" });
+    for (const line of describeNodeFiles(tightened)) log(`${config.nodeName}: ${line}`);
     let kv: Deno.Kv;
     const kvPath = `${config.databaseFolder}/steward.kv`;
     try {
@@ -270,6 +269,12 @@ export class Node implements NodeServices {
     auditErrors.report = (text) => node.reportError(text);
     node.#commandSpawn = commandSpawn;
     await node.#boot();
+    // Reply files of an earlier version: many, perhaps, so not before the node starts.
+    tightenNodeFiles(config, configFolder, { only: "data" }).then(
+      (report) => describeNodeFiles(report).forEach((line) => log(`${config.nodeName}: ${line}`)),
+      (err) =>
+        log(`${config.nodeName}: cannot narrow the modes in the data folder: ${errorText(err)}`),
+    );
     return node;
   }
 

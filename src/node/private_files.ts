@@ -64,6 +64,8 @@ export function dataModes(config: Pick<Config, "dataFileMode">): TreeModes {
 /**
  * Narrows what the agent keeps: in the config and database folders the entries it creates (and
  * everything under its own subfolders), in the data folder everything (to `-dataFileMode`).
+ * `only` limits it to one of the two: the data folder may hold many reply files, and the node
+ * walks it in the background rather than before it starts.
  * Folders that are the working folder or one of its ancestors are left alone. The top folders
  * themselves are only reported when loose: one given by mistake (`/var/lib`) is not the
  * agent's to change.
@@ -83,6 +85,7 @@ export function dataModes(config: Pick<Config, "dataFileMode">): TreeModes {
 export async function tightenNodeFiles(
   config: Pick<Config, "databaseFolder" | "subscribersDataFolder" | "dataFileMode">,
   configFolder: string,
+  options: { only?: "agent" | "data" } = {},
 ): Promise<NodeFilesReport> {
   const changed: Tightened["changed"] = [];
   const looseFolders: NodeFilesReport["looseFolders"] = [];
@@ -93,7 +96,8 @@ export async function tightenNodeFiles(
     ["-subscribersDataFolder", config.subscribersDataFolder, data, "all"],
   ];
   for (const [flag, folder, modes, entries] of tops) {
-    if (!ownFolder(folder)) continue;
+    const part = entries === "all" ? "data" : "agent";
+    if (!ownFolder(folder) || (options.only && options.only !== part)) continue;
     let names: string[];
     try {
       const info = await Deno.lstat(folder);
