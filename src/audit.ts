@@ -119,7 +119,7 @@ export class AuditLog {
     this.#reportedAt = now;
     this.#failures = 0;
     const why = err instanceof Error ? err.message : String(err);
-    this.#onError(`cannot write the audit log ${this.#log.path}: ${why}${more}`);
+    this.#onError(`audit log: ${why}${more}`);
   }
 
   /** Writes what is queued and closes the file. */

@@ -60,14 +60,27 @@ export class RotatingLog {
   /**
    * Writes `bytes` whole at the end of the log, rotating first when they would take the file
    * past `maxBytes` (a write bigger than the limit goes whole into a fresh file).
+   *
+   * @throws {Error} when the write fails, or when the file could not be rotated: the bytes are
+   * then still written, past the limit (a log line lost is worse than a file too big).
    */
   async append(bytes: Uint8Array): Promise<void> {
-    if (this.#size > 0 && this.#size + bytes.length > this.#options.maxBytes) await this.#rotate();
+    let rotation: unknown;
+    if (this.#size > 0 && this.#size + bytes.length > this.#options.maxBytes) {
+      await this.#rotate().catch((err) => rotation = err);
+    }
     let written = 0;
     try {
       while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
+    } catch (err) {
+      throw new Error(`cannot write ${this.path}: ${errorText(err)}`);
     } finally {
       this.#size += written;
+    }
+    if (rotation !== undefined) {
+      throw new Error(
+        `cannot rotate ${this.path} (written past its limit instead): ${errorText(rotation)}`,
+      );
     }
   }
 
@@ -89,6 +102,10 @@ export class RotatingLog {
   close(): void {
     this.#file.close();
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function openForAppend(path: string): Promise<Deno.FsFile> {
