@@ -598,7 +598,7 @@ export class Node implements NodeServices {
       received: (m) => this.metrics.received.inc({ method: m.method, peer: this.#peer(m) }),
       duplicate: (m) => this.metrics.duplicates.inc({ method: m.method, peer: this.#peer(m) }),
       maxMessageSize: this.config.maxMessageSize,
-      admit: async (m, raw) =>
+      admit: (m, raw) =>
         // Claimed only once the reply is verified: an impostor cannot use a chain record up.
         this.security.admit(m, raw, { authoredHere: () => this.#chains.authoredHere(m) }),
       sealAck: (ack) => this.security.seal(ack),
