@@ -47,17 +47,23 @@ async function tokenOf(dir: string): Promise<string> {
   return (await readOr(join(dir, "etc", "listener_token"))).trim();
 }
 
+/** central (with a TCP and an HTTP listener on free ports) and ship1. */
+async function startListenerFleet(): Promise<{ fleet: Fleet; tcpPort: number; httpPort: number }> {
+  const tcpPort = freePort();
+  const httpPort = freePort();
+  const fleet = await Fleet.start(["central", "ship1"], {
+    flags: {
+      central: [`-tcpListener=127.0.0.1:${tcpPort}`, `-httpListener=127.0.0.1:${httpPort}`],
+    },
+  });
+  return { fleet, tcpPort, httpPort };
+}
+
 Deno.test(
   "listeners: without the token nothing from TCP or HTTP makes ship1 run a command",
   opts,
   async () => {
-    const tcpPort = freePort();
-    const httpPort = freePort();
-    const fleet = await Fleet.start(["central", "ship1"], {
-      flags: {
-        central: [`-tcpListener=127.0.0.1:${tcpPort}`, `-httpListener=127.0.0.1:${httpPort}`],
-      },
-    });
+    const { fleet, tcpPort, httpPort } = await startListenerFleet();
     const markers = await Deno.makeTempDir({ prefix: "steward-listener-attack-" });
     const marker = (name: string) => join(markers, name);
     const url = `http://127.0.0.1:${httpPort}/`;
@@ -153,13 +159,7 @@ Deno.test(
   "listeners: with the token (file 0600), TCP, HTTP and the DSL client make ship1 run",
   opts,
   async () => {
-    const tcpPort = freePort();
-    const httpPort = freePort();
-    const fleet = await Fleet.start(["central", "ship1"], {
-      flags: {
-        central: [`-tcpListener=127.0.0.1:${tcpPort}`, `-httpListener=127.0.0.1:${httpPort}`],
-      },
-    });
+    const { fleet, tcpPort, httpPort } = await startListenerFleet();
     const markers = await Deno.makeTempDir({ prefix: "steward-listener-token-" });
     const marker = (name: string) => join(markers, name);
     try {
