@@ -243,3 +243,39 @@ Deno.test(
     }
   },
 );
+
+Deno.test({
+  name:
+    "-runAsUser inside the narrow sandbox of an explicit ACL: the user is found, `id` runs as it",
+  ignore: Deno.uid() !== 0,
+  ...opts,
+  fn: async () => {
+    const broker = await Broker.start();
+    const agents: Agent[] = [];
+    try {
+      agents.push(await Agent.start("central", { broker: broker.address }));
+      const dir = await Deno.makeTempDir({ prefix: "steward-ship1-" });
+      await Deno.mkdir(join(dir, "etc"), { mode: 0o700 });
+      // No `/` among the tail paths and no `*` executable: the sandbox grants only what it names.
+      const acl = {
+        version: 1,
+        rules: [
+          { from: ["central"], methods: ["REQCliCommand"], commands: [{ executable: "id" }] },
+          { from: ["*"], methods: ["REQToFileAppend", "REQHello", "REQErrorLog", "REQPong"] },
+        ],
+      };
+      await Deno.writeTextFile(join(dir, "etc", "acl.json"), JSON.stringify(acl), { mode: 0o600 });
+      agents.push(
+        await Agent.start("ship1", { broker: broker.address, dir, flags: ["-runAsUser=nobody"] }),
+      );
+      await ask(agents[0], "ship1", { methodArgs: ["id", "-u"], fileName: "id.txt" });
+      assertEquals(
+        await waitFor(() => readOr(agents[0].file("h5", "ship1", "id.txt")), 20_000),
+        `${await uidOf("nobody")}\n`,
+      );
+    } finally {
+      await Promise.all(agents.map((a) => a.destroy()));
+      await broker.stop();
+    }
+  },
+});
