@@ -6,9 +6,12 @@
  */
 import { basename, isAbsolute, resolve } from "node:path";
 import type { Config } from "../config.ts";
+import { LISTENER_TOKEN_FILE } from "../input/listener_token.ts";
+import { JOURNAL_KEY_FILE } from "../store/journal_key.ts";
+import { PRIVATE_KEY_FILE } from "./node_keys.ts";
 
-/** File names that are secret wherever they are (the agent's own key and listener token). */
-const SECRET_NAMES = ["steward_ed25519.key", "listener_token"];
+/** File names that are secret wherever they are: the agent's signing key, tokens and keys. */
+const SECRET_NAMES = [PRIVATE_KEY_FILE, LISTENER_TOKEN_FILE, JOURNAL_KEY_FILE];
 
 /** Where a command's words are split: blanks, shell punctuation, `=`, `:` and `@` of options. */
 const WORD_BREAKS = /[\s;|&<>()`'"=:,{}$\\@]+/;

@@ -24,6 +24,7 @@ Deno.test("SecretPaths.named() resolves relative paths and .. against the agent'
   assertEquals(secrets.named("/tmp/../keys/./ship1.nk"), "/keys/ship1.nk");
   // The file names only the agent's secrets have, wherever they are.
   assertEquals(secrets.named("copy/listener_token"), "listener_token");
+  assertEquals(secrets.named("/backup/store_journal.key"), "store_journal.key");
   assertEquals(secrets.named("ship1.nk"), "ship1.nk");
 });
 
