@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Node } from "../node/node.ts";
+import type { IntakePort } from "./intake_port.ts";
 import { authenticateConnection } from "./authenticate_connection.ts";
 import type { ListenerToken } from "./listener_token.ts";
 import { type ConnectionLimits, serveConnection } from "./serve_connection.ts";
@@ -45,7 +45,7 @@ export class AuthenticationGate {
 
   /** Serves `conn` of `node` once authenticated; otherwise answers one error line and closes. */
   async serve(
-    node: Node,
+    node: IntakePort,
     conn: Deno.Conn,
     limits: ConnectionLimits,
     signal: AbortSignal,

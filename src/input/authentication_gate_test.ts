@@ -1,10 +1,10 @@
 import { assertMatch } from "../../test/assert.ts";
-import type { Node } from "../node/node.ts";
+import type { IntakePort } from "./intake_port.ts";
 import { AuthenticationGate } from "./authentication_gate.ts";
 import { ListenerToken } from "./listener_token.ts";
 
 const limits = { idleMs: 1000, lingerMs: 100, maxPendingBytes: 1024 };
-const fakeNode = { metrics: { rejected: { inc() {} } } } as unknown as Node;
+const fakeNode = { metrics: { rejected: { inc() {} } } } as unknown as IntakePort;
 
 async function answerOf(conn: Deno.Conn): Promise<string> {
   return await new Response(conn.readable).text();

@@ -6,7 +6,7 @@
  * @module
  */
 import { describeIssues, type Message } from "../message/schema.ts";
-import type { Node } from "../node/node.ts";
+import type { IntakePort } from "./intake_port.ts";
 import { clientEnvelopeSchema, type ClientLine, type ReplyLine } from "./client_protocol.ts";
 import { intakeValue, rejectInput } from "./intake.ts";
 import { ReplyOrder } from "./reply_order.ts";
@@ -64,7 +64,7 @@ function toReplyLine(id: string, reply: Message): ReplyLine {
  * ```
  */
 export async function serveClientSession(
-  node: Node,
+  node: IntakePort,
   raw: unknown,
   input: string,
   write: WriteLines,
@@ -146,7 +146,7 @@ export async function serveClientSession(
  * return clientSessionResponse(node, envelope, "http");
  * ```
  */
-export function clientSessionResponse(node: Node, raw: unknown, input: string): Response {
+export function clientSessionResponse(node: IntakePort, raw: unknown, input: string): Response {
   const encoder = new TextEncoder();
   const gone = new AbortController();
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;

@@ -1,7 +1,7 @@
 import { assertEquals } from "../../test/assert.ts";
 import { defaultConfig } from "../config.ts";
 import type { Message } from "../message/schema.ts";
-import type { Node, ReplyListener } from "../node/node.ts";
+import type { IntakePort, ReplyListener } from "./intake_port.ts";
 import type { ClientLine } from "./client_protocol.ts";
 import { defaultWaitSeconds, serveClientSession } from "./client_session.ts";
 
@@ -45,7 +45,7 @@ function fakeNode(onSubmit: (m: Message, reply: (r: Partial<Message>) => void) =
       return () => listeners.delete(l);
     },
   };
-  return { node: node as unknown as Node, reply, listeners };
+  return { node: node as unknown as IntakePort, reply, listeners };
 }
 
 function collector() {

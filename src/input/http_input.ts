@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Node } from "../node/node.ts";
+import type { IntakePort } from "./intake_port.ts";
 import { isClientEnvelope } from "./client_protocol.ts";
 import { clientSessionResponse } from "./client_session.ts";
 import { intakeValue, parseInput, rejectInput } from "./intake.ts";
@@ -45,7 +45,7 @@ function refuse(status: number, error: string, headers: HeadersInit = {}): Respo
  * ```
  */
 export function httpInputHandler(
-  node: Node,
+  node: IntakePort,
   token: ListenerToken,
   hostAndPort: string,
 ): (req: Request) => Promise<Response> {

@@ -13,7 +13,7 @@ import {
 import { methodNamed } from "../methods/table.ts";
 import { dataCommandRefusal } from "../methods/command_with_data.ts";
 import { COMMAND_METHODS } from "../security/acl.ts";
-import type { Node } from "../node/node.ts";
+import type { IntakePort } from "./intake_port.ts";
 
 /** The answer to one input message. */
 export type Answer =
@@ -102,14 +102,23 @@ export function parseInput(bytes: Uint8Array): { value: unknown } | { error: str
  * const answers = await intake(node, new TextEncoder().encode('{"toNode":"ship1","method":"REQPing"}'), "socket");
  * ```
  */
-export async function intake(node: Node, bytes: Uint8Array, input: string): Promise<Answer[]> {
+export async function intake(
+  node: IntakePort,
+  bytes: Uint8Array,
+  input: string,
+): Promise<Answer[]> {
   const parsed = parseInput(bytes);
   if ("error" in parsed) return [rejectInput(node, input, parsed.error)];
   return (await intakeValue(node, parsed.value, input)).answers;
 }
 
 /** Counts and reports a rejection, and returns its answer. */
-export function rejectInput(node: Node, input: string, error: string, index?: number): Answer {
+export function rejectInput(
+  node: IntakePort,
+  input: string,
+  error: string,
+  index?: number,
+): Answer {
   node.metrics.rejected.inc({ input });
   node.reportError(`input rejected (${input}): ${error}`);
   return { status: "rejected", ...(index === undefined ? {} : { index }), error };
@@ -124,7 +133,7 @@ export function rejectInput(node: Node, input: string, error: string, index?: nu
  * const { answers, messages } = await intakeValue(node, [{ toNode: "ship1", method: "REQPing" }], "socket");
  * ```
  */
-export async function intakeValue(node: Node, raw: unknown, input: string): Promise<Intake> {
+export async function intakeValue(node: IntakePort, raw: unknown, input: string): Promise<Intake> {
   const reject = (error: string, index?: number) => rejectInput(node, input, error, index);
   const items = Array.isArray(raw) ? raw : [raw];
   const answers: Answer[] = [];

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Node } from "../node/node.ts";
+import type { IntakePort } from "./intake_port.ts";
 import { isClientEnvelope } from "./client_protocol.ts";
 import { serveClientSession } from "./client_session.ts";
 import { type Answer, intakeValue, parseInput, rejectInput } from "./intake.ts";
@@ -44,7 +44,7 @@ const TIMEOUT = Symbol("timeout");
  * ```
  */
 export async function serveConnection(
-  node: Node,
+  node: IntakePort,
   conn: Deno.Conn,
   input: string,
   limits: ConnectionLimits,

@@ -5,14 +5,14 @@
  */
 import { join } from "node:path";
 import { bindHttpServer, splitHostPort } from "./bound_http_server.ts";
-import type { Node } from "../node/node.ts";
+import type { IntakePort } from "./intake_port.ts";
 import { AuthenticationGate } from "./authentication_gate.ts";
 import { httpInputHandler } from "./http_input.ts";
 import { ListenerToken } from "./listener_token.ts";
 import { type ConnectionLimits, serveConnection } from "./serve_connection.ts";
 
 async function acceptLoop(
-  node: Node,
+  node: IntakePort,
   listener: Deno.Listener,
   input: string,
   signal: AbortSignal,
@@ -47,7 +47,7 @@ async function acceptLoop(
  *
  * @throws {Error} when a listener cannot be opened or the token cannot be made or read.
  */
-export async function startInputs(node: Node): Promise<void> {
+export async function startInputs(node: IntakePort): Promise<void> {
   const c = node.config;
   await Deno.mkdir(c.socketFolder, { recursive: true, mode: 0o700 });
   const path = join(c.socketFolder, "steward.sock");

@@ -37,6 +37,7 @@ import { ReplyChains } from "./reply_chains.ts";
 import { refusalReason, RefusalReports } from "./refusal_reports.ts";
 import { Supervisor } from "./supervisor.ts";
 import { startInputs } from "../input/start_inputs.ts";
+import type { IntakePort, ReplyListener } from "../input/intake_port.ts";
 import { serveMetrics } from "../metrics_server.ts";
 import { serveDataFolder } from "../input/expose_data_folder.ts";
 import { hostPlaybooks } from "../playbooks_host.ts";
@@ -56,8 +57,7 @@ export interface NodeOptions {
   configFolder?: string;
 }
 
-/** A reply handled on this node, as seen by local waiters (the playbook client). */
-export type ReplyListener = (reply: Message) => void;
+export type { ReplyListener };
 
 /**
  * A Steward agent.
@@ -71,7 +71,7 @@ export type ReplyListener = (reply: Message) => void;
  * await node.stop();
  * ```
  */
-export class Node implements NodeServices {
+export class Node implements NodeServices, IntakePort {
   readonly config: Readonly<Config>;
   readonly supervisor: Supervisor;
   readonly metrics: Metrics;
