@@ -39,22 +39,25 @@ export class AgentProcess {
   readonly name: string;
   readonly dir: string;
   readonly flags: string[];
+  /** Extra flags of `deno run` (e.g. `--cpu-prof`), before the agent's own. */
+  readonly denoFlags: string[];
   /** Milliseconds from spawn to the "ready" line of the latest start. */
   readyMs = NaN;
   #child: Deno.ChildProcess | undefined;
   #output = "";
 
-  private constructor(name: string, dir: string, flags: string[]) {
+  private constructor(name: string, dir: string, flags: string[], denoFlags: string[]) {
     this.name = name;
     this.dir = dir;
     this.flags = flags;
+    this.denoFlags = denoFlags;
   }
 
   /** Starts agent `name` on `broker` in a new temporary folder and waits until it is ready. */
   static async start(
     name: string,
     broker: string,
-    options: { flags?: string[]; wait?: boolean } = {},
+    options: { flags?: string[]; denoFlags?: string[]; wait?: boolean } = {},
   ): Promise<AgentProcess> {
     const dir = await Deno.makeTempDir({ prefix: `steward-bench-${name}-` });
     const agent = new AgentProcess(name, dir, [
@@ -66,7 +69,7 @@ export class AgentProcess {
       "-natsConnectRetryInterval=1",
       "-startPubREQHello=0",
       ...(options.flags ?? []),
-    ]);
+    ], options.denoFlags ?? []);
     await agent.restart(options.wait ?? true);
     return agent;
   }
@@ -99,7 +102,14 @@ export class AgentProcess {
     const trust = trustFlags(await provision(this.name, join(this.dir, "etc"), "central"));
     const t0 = performance.now();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...agentDenoFlags(), join(ROOT, AGENT_ENTRY), ...this.flags, ...trust],
+      args: [
+        "run",
+        ...agentDenoFlags(),
+        ...this.denoFlags,
+        join(ROOT, AGENT_ENTRY),
+        ...this.flags,
+        ...trust,
+      ],
       cwd: this.dir,
       env: { CONFIG_FOLDER: join(this.dir, "etc"), NO_COLOR: "1" },
       stdin: "null",
