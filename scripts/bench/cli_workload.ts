@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { maxConcurrentMethods } from "../../src/node/executor.ts";
 import { AgentProcess, type Memory } from "./agent_process.ts";
 import { LineCounter } from "./line_counter.ts";
 import { writeToSocket } from "./socket_client.ts";
@@ -41,21 +42,27 @@ export function commandArray(toNode: string, count: number): string {
 }
 
 /**
- * How many commands the agent runs at once, from its written-back configuration: the value of
- * `-maxConcurrentMethods` when the agent has that setting (0 or less means unbounded), else
- * all `count` at once, capped at `count` either way.
+ * How many commands the agent runs at once, from its written-back configuration: its
+ * `-maxConcurrentMethods` as the agent sizes it (0 = sized to the machine, see
+ * {@link maxConcurrentMethods}) when it has that setting, else all `count` at once; at most
+ * `count` either way.
  *
  * @example
  * ```ts
  * import { agentConcurrency } from "./cli_workload.ts";
  * console.assert(agentConcurrency({}, 1000) === 1000);
  * console.assert(agentConcurrency({ maxConcurrentMethods: 8 }, 1000) === 8);
+ * console.assert(agentConcurrency({ maxConcurrentMethods: 0 }, 1000, 2) === 16);
  * ```
  */
-export function agentConcurrency(config: Record<string, unknown>, count: number): number {
+export function agentConcurrency(
+  config: Record<string, unknown>,
+  count: number,
+  cores: number = navigator.hardwareConcurrency,
+): number {
   const limit = config.maxConcurrentMethods;
-  if (typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) return count;
-  return Math.min(Math.floor(limit), count);
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0) return count;
+  return Math.min(maxConcurrentMethods(limit, cores), count);
 }
 
 /**

@@ -14,11 +14,14 @@ Deno.test("commandArray: count echo commands to one node, replies appended to on
   }
 });
 
-Deno.test("agentConcurrency: the agent's -maxConcurrentMethods, else all at once", () => {
+Deno.test("agentConcurrency: the agent's -maxConcurrentMethods as it sizes it, else all at once", () => {
   assertEquals(agentConcurrency({}, 1000), 1000);
-  assertEquals(agentConcurrency({ maxConcurrentMethods: 16 }, 1000), 16);
+  assertEquals(agentConcurrency({ maxConcurrentMethods: 12 }, 1000), 12);
   assertEquals(agentConcurrency({ maxConcurrentMethods: 5000 }, 1000), 1000);
-  assertEquals(agentConcurrency({ maxConcurrentMethods: 0 }, 1000), 1000);
+  // 0 = sized to the machine: 4 per core, at least 16.
+  assertEquals(agentConcurrency({ maxConcurrentMethods: 0 }, 1000, 2), 16);
+  assertEquals(agentConcurrency({ maxConcurrentMethods: 0 }, 1000, 8), 32);
+  assertEquals(agentConcurrency({ maxConcurrentMethods: 0 }, 10, 8), 10);
   assertEquals(agentConcurrency({ maxConcurrentMethods: "8" }, 1000), 1000);
 });
 
