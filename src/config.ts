@@ -99,6 +99,11 @@ export const FLAGS = {
   errorMessageTimeout: int(60, "seconds to wait for central's ACK of an error message"),
   errorMessageRetries: int(10, "resends of an error message to central"),
   ringBufferSize: int(10_000, "capacity of the FIFO ring buffer between inputs and publishers"),
+  maxConcurrentMethods: int(
+    0,
+    "most commands (REQCliCommand, REQCliCommandCont, REQTailFile, REQHttpGet) running at once; " +
+      "more wait in a FIFO queue (0 = 4 per CPU core, at least 16)",
+  ),
   maxMessageSize: int(8 * 1024 * 1024, "largest message or reply payload, in bytes"),
   dedupRetentionSeconds: int(
     86_400,
@@ -221,6 +226,9 @@ export function validateConfig(config: Config): void {
     }
   }
   if (config.ringBufferSize < 1) throw new ConfigError("-ringBufferSize must be at least 1");
+  if (config.maxConcurrentMethods < 0) {
+    throw new ConfigError("-maxConcurrentMethods must be at least 0 (0 = sized to the machine)");
+  }
   if (config.auditMaxBytes < 4096) throw new ConfigError("-auditMaxBytes must be at least 4096");
   if (config.auditMaxFiles < 0) throw new ConfigError("-auditMaxFiles must be at least 0");
   try {

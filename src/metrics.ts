@@ -38,6 +38,8 @@ export interface MetricSources {
   ringBufferDepth(): number;
   /** When each node last said hello, in ms since the epoch (central's registry). */
   helloSeen(): Promise<Record<string, number>>;
+  /** Methods waiting for a slot of the executor, and running in one. */
+  executor?(): { queued: number; running: number };
 }
 
 // Listed so that a kind with no running process is exported as 0 rather than missing.
@@ -91,6 +93,8 @@ export class Metrics {
   readonly errors: CounterLike<"kind"> = NOTHING;
   readonly ackLatency: HistogramLike<"method"> = NOTHING;
   readonly endToEndLatency: HistogramLike<"method"> = NOTHING;
+  /** Time a method waited in the executor's queue for a slot (0 when one was free). */
+  readonly executorQueueWait: HistogramLike<never> = NOTHING;
   readonly inflight: GaugeLike = NOTHING;
   readonly ringBufferDepth: GaugeLike = NOTHING;
   #sources: MetricSources | undefined;
@@ -187,8 +191,32 @@ export class Metrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
+    this.executorQueueWait = new client.Histogram({
+      name: "steward_executor_queue_wait_seconds",
+      help: "Time a command waited in the executor's queue for a slot (-maxConcurrentMethods)",
+      buckets: [0, ...LATENCY_BUCKETS, 60, 300],
+      registers,
+    });
     // prom-client calls `collect` right before each scrape; `sources` is read then.
     const sources = () => this.#sources;
+    new client.Gauge({
+      name: "steward_executor_queued",
+      help: "Commands waiting in the executor's queue for a slot",
+      registers,
+      collect() {
+        const e = sources()?.executor?.();
+        if (e) this.set(e.queued);
+      },
+    });
+    new client.Gauge({
+      name: "steward_executor_running",
+      help: "Commands running in the executor (at most -maxConcurrentMethods)",
+      registers,
+      collect() {
+        const e = sources()?.executor?.();
+        if (e) this.set(e.running);
+      },
+    });
     this.inflight = new client.Gauge({
       name: "steward_inflight_messages",
       help: "Messages accepted and kept in KV until finished",

@@ -6,6 +6,7 @@ import { commandWithData } from "./command_with_data.ts";
 export const cliCommand: MethodDefinition = {
   name: "REQCliCommand",
   event: "CommandACK",
+  pooled: true,
   defaultReplyMethod: "REQToFileAppend",
   replyTarget: true,
   flag: "startSubREQCliCommand",

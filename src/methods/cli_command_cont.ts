@@ -12,6 +12,7 @@ import { type MethodDefinition, MethodError } from "./types.ts";
 export const cliCommandCont: MethodDefinition = {
   name: "REQCliCommandCont",
   event: "CommandACK",
+  pooled: true,
   defaultReplyMethod: "REQToFileAppend",
   flag: "startSubREQCliCommandCont",
   description: "run a command (methodArgs) and reply with each line of output as it comes, " +

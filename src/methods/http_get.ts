@@ -8,6 +8,7 @@ import { type MethodDefinition, MethodError } from "./types.ts";
 export const httpGet: MethodDefinition = {
   name: "REQHttpGet",
   event: "CommandACK",
+  pooled: true,
   defaultReplyMethod: "REQToFileAppend",
   flag: "startSubREQHttpGet",
   description: "fetch a URL (methodArgs[0]) and reply with the body",

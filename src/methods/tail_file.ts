@@ -10,6 +10,7 @@ import { type MethodDefinition, MethodError } from "./types.ts";
 export const tailFile: MethodDefinition = {
   name: "REQTailFile",
   event: "CommandACK",
+  pooled: true,
   defaultReplyMethod: "REQToFileAppend",
   flag: "startSubREQTailFile",
   description: "follow a file (methodArgs[0]) for methodTimeout seconds and reply with each " +

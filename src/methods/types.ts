@@ -72,6 +72,14 @@ export interface MethodDefinition {
    * reply is a duplicate to the receiver, not a second result.
    */
   readonly instant?: boolean;
+  /**
+   * True for methods that do work on the node (spawn a command, fetch a URL, follow a file):
+   * they run in the executor's bounded pool (`-maxConcurrentMethods`) and wait in its FIFO
+   * queue when it is full. The others are quick and run at once: stores and instant methods,
+   * and the process and key controls, so that an operator can list and stop processes while
+   * the pool is full.
+   */
+  readonly pooled?: boolean;
   /** The `--startSubREQ…` flag that starts its subscriber. */
   readonly flag: FlagName;
   /** One line for `--help` and documentation. */

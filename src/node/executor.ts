@@ -176,3 +176,28 @@ export class Executor<J> {
     return this.#queue.slice(this.#head).filter((w) => !w.cancelled).map((w) => w.job);
   }
 }
+
+/**
+ * The bound `-maxConcurrentMethods 0` stands for: 4 per CPU core, at least 16. A short command
+ * costs about a millisecond of CPU to spawn, so a few per core keep the cores busy; the rest
+ * of the slots are for work that waits (a command sleeping or reading the network, a tail or a
+ * streaming command holding its slot for its whole methodTimeout), and the floor keeps a small
+ * machine with a few such streams able to run short commands beside them.
+ *
+ * @param configured the flag's value; a value above 0 is returned as it is.
+ * @param cores CPU cores (default `navigator.hardwareConcurrency`).
+ * @example
+ * ```ts
+ * import { maxConcurrentMethods } from "./executor.ts";
+ * console.assert(maxConcurrentMethods(0, 2) === 16);
+ * console.assert(maxConcurrentMethods(0, 16) === 64);
+ * console.assert(maxConcurrentMethods(8, 16) === 8);
+ * ```
+ */
+export function maxConcurrentMethods(
+  configured: number,
+  cores: number = navigator.hardwareConcurrency,
+): number {
+  if (configured > 0) return configured;
+  return Math.max(16, 4 * (cores || 1));
+}

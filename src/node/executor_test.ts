@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../../test/assert.ts";
-import { Executor, ExecutorStoppedError } from "./executor.ts";
+import { Executor, ExecutorStoppedError, maxConcurrentMethods } from "./executor.ts";
 
 /** A task that runs until the test settles it. */
 function gate() {
@@ -138,4 +138,12 @@ Deno.test("Executor refuses a bound below 1", () => {
     thrown = (err as Error).name;
   }
   assertEquals(thrown, "RangeError");
+});
+
+Deno.test("maxConcurrentMethods() sizes 0 to the machine, keeps a value given", () => {
+  assertEquals(
+    [maxConcurrentMethods(0, 1), maxConcurrentMethods(0, 2), maxConcurrentMethods(0, 8)],
+    [16, 16, 32],
+  );
+  assertEquals(maxConcurrentMethods(3, 64), 3);
 });

@@ -36,6 +36,7 @@ import { Subscriber } from "./subscriber.ts";
 import { ReplyChains } from "./reply_chains.ts";
 import { refusalReason, RefusalReports } from "./refusal_reports.ts";
 import { Supervisor } from "./supervisor.ts";
+import { Executor, ExecutorStoppedError, maxConcurrentMethods } from "./executor.ts";
 import { startInputs } from "../input/start_inputs.ts";
 import type { IntakePort, ReplyListener } from "../input/intake_port.ts";
 import { serveMetrics } from "../metrics_server.ts";
@@ -96,6 +97,8 @@ export class Node implements NodeServices, IntakePort {
   #audit: AuditLog;
   #journal: StoreJournal;
   #ring: RingBuffer<Message>;
+  /** The bounded pool of methods that do work (`pooled` in the method table). */
+  #executor: Executor<Message>;
   #publishers = new Map<string, Publisher>();
   #nc: Promise<NatsConnection>;
   #connection: NatsConnection | undefined;
@@ -155,7 +158,13 @@ export class Node implements NodeServices, IntakePort {
     // A chain record lives as long as its request can still be answered (see ReplyChains).
     this.#chains = new ReplyChains(kv);
     this.#ring = new RingBuffer(config.ringBufferSize);
+    this.#executor = new Executor({
+      maxConcurrent: maxConcurrentMethods(config.maxConcurrentMethods),
+      observer: { waited: (ms) => this.metrics.executorQueueWait.observe({}, ms / 1000) },
+      // Issue 16: the durable "started" record of a command goes in a `beforeStart` hook here.
+    });
     this.metrics.readFrom({
+      executor: () => ({ queued: this.#executor.queued, running: this.#executor.running }),
       processes: () => this.supervisor.list(),
       inflight: () => this.#inflight.size,
       ringBufferDepth: () => this.#ring.length,
@@ -623,17 +632,39 @@ export class Node implements NodeServices, IntakePort {
 
   #execute(m: Message, def: MethodDefinition): Promise<void> {
     const ended = Promise.withResolvers<void>();
-    this.supervisor.start("method", `${def.name} ${m.id}`, async (stop) => {
+    const name = `${def.name} ${m.id}`;
+    if (!def.pooled) {
+      this.supervisor.start("method", name, async (stop) => {
+        try {
+          await this.#run(m, def, stop);
+        } finally {
+          ended.resolve();
+        }
+      }, { method: def.name });
+      return ended.promise;
+    }
+    // Listed as queued until a slot is free; its methodTimeout counts from the start of its run.
+    const { id } = this.supervisor.start("method", name, async (stop) => {
+      let started = false;
       try {
-        await this.#run(m, def, stop);
+        await this.#executor.run(m, () => {
+          started = true;
+          this.supervisor.markRunning(id);
+          return this.#run(m, def, stop);
+        }, { signal: stop });
+      } catch (err) {
+        // Stopped with the node: its "running" record is answered at the next start.
+        if (started || this.#stopped || err instanceof ExecutorStoppedError) throw err;
+        await this.#run(m, def, stop, `not started: ${errorText(err)}`);
       } finally {
         ended.resolve();
       }
-    }, { method: def.name });
+    }, { method: def.name, state: "queued" });
     return ended.promise;
   }
 
-  async #run(m: Message, def: MethodDefinition, stop: AbortSignal): Promise<void> {
+  /** Runs `m` and replies; with `notRun`, replies with that error instead of running it. */
+  async #run(m: Message, def: MethodDefinition, stop: AbortSignal, notRun?: string): Promise<void> {
     const deadline = methodDeadline(stop, m.methodTimeout * 1000);
     const signal = deadline.signal;
     let seq = 0;
@@ -644,6 +675,7 @@ export class Node implements NodeServices, IntakePort {
     try {
       // A store's journal line reaches the kernel before its effect (see StoreJournal).
       if (def.runBeforeAck) this.#flushJournal();
+      if (notRun !== undefined) throw new MethodError(notRun);
       const out = await def.handler({ node: this, message: m, signal, emit });
       result = { ok: true, data: out.data };
     } catch (err) {
@@ -878,7 +910,9 @@ export class Node implements NodeServices, IntakePort {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#refusals.flush(); // Counts still held are said, in the local log.
-    await this.supervisor.stopAll();
+    const stopped = this.supervisor.stopAll();
+    this.#executor.stop(`node ${this.config.nodeName} stopping`);
+    await stopped;
     await this.#replyFiles.idle();
     await this.#batcher.flush();
     await this.#audit.close();

@@ -10,6 +10,10 @@ export interface ProcessInfo {
   method?: string;
   startedAt: string;
   allowedNodes?: string[];
+  /** A method's state: waiting for a slot of the executor, or running since `startedAt`. */
+  state?: "queued" | "running";
+  /** When a method that waited for a slot was queued. */
+  queuedAt?: string;
 }
 
 interface Entry extends ProcessInfo {
@@ -44,7 +48,7 @@ export class Supervisor {
     kind: ProcessKind,
     name: string,
     run: (signal: AbortSignal) => Promise<unknown>,
-    extra: { method?: string; allowedNodes?: string[] } = {},
+    extra: { method?: string; allowedNodes?: string[]; state?: "queued" | "running" } = {},
   ): ProcessInfo {
     const controller = new AbortController();
     const entry: Entry = {
@@ -66,6 +70,25 @@ export class Supervisor {
       }
     })();
     return this.#info(entry);
+  }
+
+  /**
+   * Marks a queued process as running from now on (its queue time kept as `queuedAt`).
+   *
+   * @example
+   * ```ts
+   * import { Supervisor } from "./supervisor.ts";
+   * const sup = new Supervisor();
+   * const p = sup.start("method", "REQCliCommand 1", () => Promise.resolve(), { state: "queued" });
+   * sup.markRunning(p.id);
+   * ```
+   */
+  markRunning(id: number): void {
+    const entry = this.#table.get(id);
+    if (!entry || entry.state !== "queued") return;
+    entry.queuedAt = entry.startedAt;
+    entry.startedAt = new Date().toISOString();
+    entry.state = "running";
   }
 
   /** Every running process, oldest first. */
