@@ -36,6 +36,7 @@ import { Subscriber } from "./subscriber.ts";
 import { ReplyChains } from "./reply_chains.ts";
 import { refusalReason, RefusalReports } from "./refusal_reports.ts";
 import { Supervisor } from "./supervisor.ts";
+import { Recovery } from "./recovery.ts";
 import { Executor, ExecutorStoppedError, maxConcurrentMethods } from "./executor.ts";
 import { startInputs } from "../input/start_inputs.ts";
 import type { IntakePort, ReplyListener } from "../input/intake_port.ts";
@@ -111,14 +112,9 @@ export class Node implements NodeServices, IntakePort {
   #refusals = new RefusalReports({ report: (text, m) => this.reportError(text, m) });
   #stopped = false;
   #ready = Promise.withResolvers<void>();
+  #recovery: Recovery;
   /** Ids of stores being finished after a restart interrupted them. */
-  #recovering = new Set<string>();
-  /**
-   * The reply files read while the journal's stores are finished at start (nothing else writes
-   * then): each is read once, not once per store, which for a crash in a burst of 1000 pongs to
-   * a file of some MB was 1000 reads of the whole file.
-   */
-  #recoveryReads: Map<string, string> | undefined;
+  #recovering: ReadonlySet<string>;
   #listening: Promise<void>[] = [];
 
   private constructor(
@@ -158,6 +154,20 @@ export class Node implements NodeServices, IntakePort {
     // A chain record lives as long as its request can still be answered (see ReplyChains).
     this.#chains = new ReplyChains(kv);
     this.#ring = new RingBuffer(config.ringBufferSize);
+    this.#recovery = new Recovery({
+      nodeName: config.nodeName,
+      databaseFolder: config.databaseFolder,
+      inflight: this.#inflight,
+      queue: (m) => this.#ring.push(m),
+      journal,
+      dedup: this.#dedup,
+      execute: (m, def) => this.#execute(m, def),
+      replyError: (m, def, error) => this.#reply(m, def, { ok: false, data: "", error }),
+      replyFiles: this.#replyFiles,
+      reportError: (text) => this.reportError(text),
+      log: (line) => this.#log(line),
+    });
+    this.#recovering = this.#recovery.recovering;
     this.#executor = new Executor({
       maxConcurrent: maxConcurrentMethods(config.maxConcurrentMethods),
       observer: { waited: (ms) => this.metrics.executorQueueWait.observe({}, ms / 1000) },
@@ -291,19 +301,10 @@ export class Node implements NodeServices, IntakePort {
     // Unfinished messages go first, oldest first, before anything new can be queued behind
     // or ahead of them: per sender and subject, a restart re-sends in the order accepted.
     this.supervisor.start("ticker", "dispatcher", (signal) => this.#dispatch(signal));
-    let recovered = 0;
-    for await (
-      const m of this.#inflight.list((id, why) =>
-        this.reportError(`dropped unreadable inflight record ${id}: ${why}`)
-      )
-    ) {
-      recovered++;
-      await this.#ring.push(m);
-    }
-    if (recovered > 0) this.#log(`${this.config.nodeName}: re-sending ${recovered} unfinished`);
+    await this.#recovery.requeueInflight();
     this.metrics.inflight.set(this.#inflight.size);
     // Before any subscriber listens: a resend of one of these must find it finished.
-    await this.#finishJournaledStores();
+    await this.#recovery.finishJournaledStores();
     for (const method of METHODS.values()) {
       if (this.config[method.flag]) this.startSubscriber(method.name);
     }
@@ -336,56 +337,7 @@ export class Node implements NodeServices, IntakePort {
     if (this.config.startPubREQHello > 0) {
       this.supervisor.start("ticker", "REQHello", (signal) => this.#sayHello(signal));
     }
-    for await (const record of this.#dedup.interrupted()) {
-      const def = methodNamed(record.message.method);
-      if (def?.runBeforeAck && record.dataKept) {
-        // A store interrupted by the restart is finished now; an append that already reached
-        // its file is not repeated (see writeReplyFile).
-        this.#recovering.add(record.message.id);
-        await this.#execute(record.message, def);
-        this.#recovering.delete(record.message.id);
-        continue;
-      }
-      if (def) {
-        await this.#reply(record.message, def, {
-          ok: false,
-          data: "",
-          error: `${this.config.nodeName} restarted while running this message; ` +
-            `not run again (at most once)`,
-        });
-      }
-      await this.#dedup.record(record.message, "done");
-    }
-  }
-
-  /**
-   * Finishes, once, each store the last process noted in its journal and did not mark done:
-   * its append is made unless the file already holds it.
-   */
-  async #finishJournaledStores(): Promise<void> {
-    this.#recoveryReads = new Map();
-    try {
-      for (const m of this.#journal.left) {
-        const def = methodNamed(m.method);
-        // Recorded in KV: marked done, or recovered from its KV record below.
-        if (!def?.runBeforeAck || await this.#dedup.recorded(m.id)) continue;
-        this.#recovering.add(m.id);
-        await this.#execute(m, def); // Marks it done, durably, before it returns.
-        this.#recovering.delete(m.id);
-      }
-    } finally {
-      this.#recoveryReads = undefined;
-    }
-    this.#journal.leftHandled();
-    if (this.#journal.refused > 0) {
-      const n = this.#journal.refused;
-      this.reportError(
-        `store journal ${this.config.databaseFolder}/store_journal.log: ${n} ${
-          n === 1 ? "line" : "lines"
-        } without a valid MAC skipped, not acted on (planted, damaged, or written with another ` +
-          `journal key)`,
-      );
-    }
+    await this.#recovery.answerInterrupted();
   }
 
   /** The broker connection, once reached. */
@@ -811,30 +763,11 @@ export class Node implements NodeServices, IntakePort {
       fileName: message.fileName || `${message.previousMessage?.method ?? message.method}.result`,
     });
     const written = this.#recovering.has(message.id) && mode === "append"
-      ? this.#appendUnlessPresent(path, content)
+      ? this.#recovery.appendUnlessPresent(path, content)
       : this.#replyFiles.write(path, content, mode);
     return written.then(() => path, (err) => {
       throw new MethodError(`Cannot write reply file "${path}": ${errorText(err)}`);
     });
-  }
-
-  /**
-   * The append of a store interrupted by a restart: it may or may not have reached the file
-   * before the process died, so it is made only when the file does not hold it already.
-   */
-  async #appendUnlessPresent(path: string, content: string): Promise<void> {
-    const reads = this.#recoveryReads;
-    let existing = reads?.get(path);
-    if (existing === undefined) {
-      // Under the same rules as a write: a link planted meanwhile is refused, not read.
-      existing = await this.#replyFiles.read(path);
-    }
-    if (content !== "" && existing.includes(content)) {
-      reads?.set(path, existing);
-      return;
-    }
-    await this.#replyFiles.write(path, content, "append");
-    reads?.set(path, existing + content);
   }
 
   #flushJournal(): void {

@@ -1,0 +1,184 @@
+/**
+ * What a node does at start about the work an earlier process left unfinished: messages
+ * accepted and not yet delivered are queued again, stores noted in the journal are finished
+ * once, and messages that were running are answered (or, for a store, finished).
+ *
+ * @module
+ */
+import type { Message } from "../message/schema.ts";
+import { methodNamed } from "../methods/table.ts";
+import type { MethodDefinition } from "../methods/types.ts";
+import type { DedupStore } from "../store/dedup_store.ts";
+import type { InflightStore } from "../store/inflight_store.ts";
+import type { StoreJournal } from "../store/store_journal.ts";
+import type { ReplyFiles } from "./reply_files.ts";
+
+/** What {@linkcode Recovery} reads, runs and reports through. */
+export interface RecoveryDeps {
+  /** This node's name, at the start of its log lines. */
+  nodeName: string;
+  /** Where the store journal lives, named when lines of it are refused. */
+  databaseFolder: string;
+  /** Messages accepted and not finished when the last process ended. */
+  inflight: Pick<InflightStore, "list">;
+  /** Queues a message to be sent (waits while the ring buffer is full). */
+  queue: (m: Message) => Promise<void>;
+  /** Stores the last process noted before their effect. */
+  journal: Pick<StoreJournal, "left" | "refused" | "leftHandled">;
+  /** Which messages were recorded as taken on or done. */
+  dedup: Pick<DedupStore, "recorded" | "interrupted" | "record">;
+  /** Runs a message here and replies; resolves once its "done" mark is durable. */
+  execute: (m: Message, def: MethodDefinition) => Promise<void>;
+  /** Sends `m` the error reply `error` (a failure is reported for a method without a reply). */
+  replyError: (m: Message, def: MethodDefinition, error: string) => Promise<unknown>;
+  /** Reads and appends reply files, under the data folder's rules. */
+  replyFiles: Pick<ReplyFiles, "read" | "write">;
+  /** Reports an error line (local log and central). */
+  reportError: (text: string) => void;
+  /** Writes a local log line. */
+  log: (line: string) => void;
+}
+
+/**
+ * Recovers a node's unfinished work at start, in the order {@linkcode Node.start} calls it:
+ * {@linkcode requeueInflight}, {@linkcode finishJournaledStores} (before any subscriber
+ * listens), then {@linkcode answerInterrupted}.
+ *
+ * @example
+ * ```ts
+ * import { Recovery } from "./recovery.ts";
+ * const queued: string[] = [];
+ * const recovery = new Recovery({
+ *   nodeName: "ship1",
+ *   databaseFolder: "/tmp",
+ *   inflight: { list: async function* () {} },
+ *   queue: (m) => Promise.resolve(void queued.push(m.id)),
+ *   journal: { left: [], refused: 0, leftHandled() {} },
+ *   dedup: {
+ *     recorded: () => Promise.resolve(false),
+ *     interrupted: async function* () {},
+ *     record: () => Promise.resolve(),
+ *   },
+ *   execute: () => Promise.resolve(),
+ *   replyError: () => Promise.resolve(),
+ *   replyFiles: { read: () => Promise.resolve(""), write: () => Promise.resolve() },
+ *   reportError() {},
+ *   log() {},
+ * });
+ * await recovery.requeueInflight(); // 0: nothing was left
+ * ```
+ */
+export class Recovery {
+  #deps: RecoveryDeps;
+  #recovering = new Set<string>();
+  /**
+   * The reply files read while the journal's stores are finished (nothing else writes then):
+   * each is read once, not once per store of a burst.
+   */
+  #reads: Map<string, string> | undefined;
+
+  /** Recovery through `deps`. */
+  constructor(deps: RecoveryDeps) {
+    this.#deps = deps;
+  }
+
+  /** Ids of stores being finished after a restart interrupted them. */
+  get recovering(): ReadonlySet<string> {
+    return this.#recovering;
+  }
+
+  /**
+   * Queues again, oldest first, every message accepted and not finished; an unreadable record
+   * is dropped and reported. Returns how many were queued.
+   */
+  async requeueInflight(): Promise<number> {
+    let recovered = 0;
+    const unreadable = (id: string, why: string) =>
+      this.#deps.reportError(`dropped unreadable inflight record ${id}: ${why}`);
+    for await (const m of this.#deps.inflight.list(unreadable)) {
+      recovered++;
+      await this.#deps.queue(m);
+    }
+    if (recovered > 0) this.#deps.log(`${this.#deps.nodeName}: re-sending ${recovered} unfinished`);
+    return recovered;
+  }
+
+  /**
+   * Finishes, once, each store the last process noted in its journal and did not record in KV:
+   * its append is made unless the file already holds it. Journal lines without a valid MAC are
+   * reported, never acted on.
+   */
+  async finishJournaledStores(): Promise<void> {
+    this.#reads = new Map();
+    try {
+      for (const m of this.#deps.journal.left) {
+        const def = methodNamed(m.method);
+        // Recorded in KV: marked done, or finished from its KV record by answerInterrupted.
+        if (!def?.runBeforeAck || await this.#deps.dedup.recorded(m.id)) continue;
+        await this.#finish(m, def);
+      }
+    } finally {
+      this.#reads = undefined;
+    }
+    this.#deps.journal.leftHandled();
+    const n = this.#deps.journal.refused;
+    if (n > 0) {
+      this.#deps.reportError(
+        `store journal ${this.#deps.databaseFolder}/store_journal.log: ${n} ${
+          n === 1 ? "line" : "lines"
+        } without a valid MAC skipped, not acted on (planted, damaged, or written with another ` +
+          `journal key)`,
+      );
+    }
+  }
+
+  /**
+   * Handles each message recorded as running when the last process ended: a store whose data
+   * was kept is finished; anything else is answered with an error and not run again (at most
+   * once). Each is then recorded done.
+   */
+  async answerInterrupted(): Promise<void> {
+    for await (const record of this.#deps.dedup.interrupted()) {
+      const def = methodNamed(record.message.method);
+      if (def?.runBeforeAck && record.dataKept) {
+        // An append that already reached its file is not repeated (see appendUnlessPresent).
+        await this.#finish(record.message, def);
+        continue;
+      }
+      if (def) {
+        await this.#deps.replyError(
+          record.message,
+          def,
+          `${this.#deps.nodeName} restarted while running this message; ` +
+            `not run again (at most once)`,
+        );
+      }
+      await this.#deps.dedup.record(record.message, "done");
+    }
+  }
+
+  /**
+   * The append of a store being finished: it may or may not have reached the file before the
+   * process died, so it is made only when the file does not hold it already.
+   */
+  async appendUnlessPresent(path: string, content: string): Promise<void> {
+    const reads = this.#reads;
+    // Under the same rules as a write: a link planted meanwhile is refused, not read.
+    const existing = reads?.get(path) ?? await this.#deps.replyFiles.read(path);
+    if (content !== "" && existing.includes(content)) {
+      reads?.set(path, existing);
+      return;
+    }
+    await this.#deps.replyFiles.write(path, content, "append");
+    reads?.set(path, existing + content);
+  }
+
+  async #finish(m: Message, def: MethodDefinition): Promise<void> {
+    this.#recovering.add(m.id);
+    try {
+      await this.#deps.execute(m, def); // Marks it done, durably, before it returns.
+    } finally {
+      this.#recovering.delete(m.id);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+import { assertEquals } from "../../test/assert.ts";
+import { testMessage } from "../../test/message_fixture.ts";
+import type { Message } from "../message/schema.ts";
+import type { DedupRecord } from "../store/dedup_store.ts";
+import { Recovery, type RecoveryDeps } from "./recovery.ts";
+
+type Running = DedupRecord & { state: "running" };
+
+/** Recovery over fakes that record every call in `calls`, in order. */
+function fakeRecovery(
+  left: {
+    inflight?: (Message | { bad: string })[];
+    journal?: Message[];
+    refused?: number;
+    recorded?: string[];
+    interrupted?: Running[];
+    files?: Record<string, string>;
+  } = {},
+) {
+  const calls: string[] = [];
+  const files = { ...left.files };
+  const deps: RecoveryDeps = {
+    nodeName: "ship1",
+    databaseFolder: "/db",
+    inflight: {
+      async *list(onBad) {
+        for (const m of left.inflight ?? []) {
+          if ("bad" in m) onBad(m.bad, "torn");
+          else yield m;
+        }
+      },
+    },
+    queue: (m) => Promise.resolve(void calls.push(`queue ${m.id}`)),
+    journal: {
+      left: left.journal ?? [],
+      refused: left.refused ?? 0,
+      leftHandled: () => void calls.push("leftHandled"),
+    },
+    dedup: {
+      recorded: (id) => Promise.resolve((left.recorded ?? []).includes(id)),
+      async *interrupted() {
+        yield* left.interrupted ?? [];
+      },
+      record: (m, state) => Promise.resolve(void calls.push(`record ${m.id} ${state}`)),
+    },
+    execute: async (m, def) => {
+      const during = recovery.recovering.has(m.id) ? "recovering" : "not recovering";
+      calls.push(`execute ${m.id} ${def.name} ${during}`);
+      if (def.name === "REQToFileAppend") await recovery.appendUnlessPresent("/f", m.data);
+    },
+    replyError: (m, def, error) =>
+      Promise.resolve(void calls.push(`reply ${m.id} ${def.name}: ${error}`)),
+    replyFiles: {
+      read: (path) =>
+        Promise.resolve(void calls.push(`read ${path}`)).then(() => files[path] ?? ""),
+      write: (path, content) => {
+        calls.push(`append ${path} ${content}`);
+        files[path] = (files[path] ?? "") + content;
+        return Promise.resolve();
+      },
+    },
+    reportError: (text) => void calls.push(`error ${text}`),
+    log: (line) => void calls.push(`log ${line}`),
+  };
+  const recovery = new Recovery(deps);
+  return { recovery, calls, files };
+}
+
+const store = (id: string, data: string) =>
+  testMessage({ id, method: "REQToFileAppend", data, isReply: true });
+
+Deno.test("requeueInflight() queues unfinished messages in the order listed and drops unreadable ones", async () => {
+  const { recovery, calls } = fakeRecovery({
+    inflight: [testMessage({ id: "a" }), { bad: "b" }, testMessage({ id: "c" })],
+  });
+  assertEquals(await recovery.requeueInflight(), 2);
+  assertEquals(calls, [
+    "queue a",
+    "error dropped unreadable inflight record b: torn",
+    "queue c",
+    "log ship1: re-sending 2 unfinished",
+  ]);
+});
+
+Deno.test("requeueInflight() says nothing when nothing was left", async () => {
+  const { recovery, calls } = fakeRecovery();
+  assertEquals(await recovery.requeueInflight(), 0);
+  assertEquals(calls, []);
+});
+
+Deno.test("finishJournaledStores() finishes only stores KV has no record of, then hands the journal back", async () => {
+  const { recovery, calls, files } = fakeRecovery({
+    journal: [store("s1", "one\n"), testMessage({ id: "p1" }), store("s2", "two\n")],
+    recorded: ["s2"],
+  });
+  await recovery.finishJournaledStores();
+  assertEquals(calls, [
+    "execute s1 REQToFileAppend recovering",
+    "read /f",
+    "append /f one\n",
+    "leftHandled",
+  ]);
+  assertEquals(files, { "/f": "one\n" });
+  assertEquals(recovery.recovering.size, 0);
+});
+
+Deno.test("finishJournaledStores() reads each reply file once and skips appends it already holds", async () => {
+  const { recovery, calls, files } = fakeRecovery({
+    journal: [store("s1", "one\n"), store("s2", "two\n"), store("s3", "three\n")],
+    files: { "/f": "one\n" },
+  });
+  await recovery.finishJournaledStores();
+  assertEquals(calls.filter((c) => !c.startsWith("execute")), [
+    "read /f",
+    "append /f two\n",
+    "append /f three\n",
+    "leftHandled",
+  ]);
+  assertEquals(files, { "/f": "one\ntwo\nthree\n" });
+});
+
+Deno.test("finishJournaledStores() reports journal lines without a valid MAC, after handing the journal back", async () => {
+  const { recovery, calls } = fakeRecovery({ refused: 1 });
+  await recovery.finishJournaledStores();
+  assertEquals(calls, [
+    "leftHandled",
+    "error store journal /db/store_journal.log: 1 line without a valid MAC skipped, not acted " +
+    "on (planted, damaged, or written with another journal key)",
+  ]);
+});
+
+Deno.test("answerInterrupted() finishes a kept store and answers anything else once, at most once", async () => {
+  const running = (message: Message, dataKept?: boolean): Running => ({
+    state: "running",
+    at: 1,
+    message,
+    ...(dataKept === undefined ? {} : { dataKept }),
+  });
+  const { recovery, calls } = fakeRecovery({
+    interrupted: [
+      running(store("kept", "x\n"), true),
+      running(store("lost", "y\n"), false),
+      running(testMessage({ id: "cmd", method: "REQCliCommand" })),
+      running(testMessage({ id: "odd", method: "REQNoSuchMethod" })),
+    ],
+  });
+  await recovery.answerInterrupted();
+  const error = "ship1 restarted while running this message; not run again (at most once)";
+  assertEquals(calls, [
+    "execute kept REQToFileAppend recovering",
+    "read /f",
+    "append /f x\n",
+    `reply lost REQToFileAppend: ${error}`,
+    "record lost done",
+    `reply cmd REQCliCommand: ${error}`,
+    "record cmd done",
+    "record odd done",
+  ]);
+});
+
+Deno.test("appendUnlessPresent() outside a journal pass reads the file every time", async () => {
+  const { recovery, calls } = fakeRecovery({ files: { "/f": "a" } });
+  await recovery.appendUnlessPresent("/f", "a");
+  await recovery.appendUnlessPresent("/f", "b");
+  await recovery.appendUnlessPresent("/f", "b");
+  assertEquals(calls, ["read /f", "read /f", "append /f b", "read /f"]);
+});
