@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import { AuditLog } from "../audit.ts";
 import type { Config } from "../config.ts";
-import { createIdGenerator, replyIdFor } from "../message/id.ts";
+import { replyIdFor } from "../message/id.ts";
 import { replyFilePath } from "../message/paths.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import { subjectFor } from "../message/subject.ts";
@@ -28,7 +28,7 @@ import { dataModes, describeNodeFiles, tightenNodeFiles } from "./private_files.
 import { connectBroker } from "../transport/nats.ts";
 import { Security } from "../security/security.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
-import { RingBuffer } from "./ring_buffer.ts";
+import { Outbox } from "./outbox.ts";
 import { abortable } from "./abortable.ts";
 import { methodDeadline } from "./method_deadline.ts";
 import { ReplyFiles } from "./reply_files.ts";
@@ -97,13 +97,12 @@ export class Node implements NodeServices, IntakePort {
   #chains: ReplyChains;
   #audit: AuditLog;
   #journal: StoreJournal;
-  #ring: RingBuffer<Message>;
+  #outbox: Outbox;
   /** The bounded pool of methods that do work (`pooled` in the method table). */
   #executor: Executor<Message>;
   #publishers = new Map<string, Publisher>();
   #nc: Promise<NatsConnection>;
   #connection: NatsConnection | undefined;
-  #nextId = createIdGenerator();
   #print: (line: string) => void;
   #log: (line: string) => void;
   #replyFiles: ReplyFiles;
@@ -153,12 +152,17 @@ export class Node implements NodeServices, IntakePort {
     this.hello = new HelloStore(kv);
     // A chain record lives as long as its request can still be answered (see ReplyChains).
     this.#chains = new ReplyChains(kv);
-    this.#ring = new RingBuffer(config.ringBufferSize);
+    this.#outbox = new Outbox({
+      config,
+      inflight: this.#inflight,
+      chains: this.#chains,
+      metrics,
+    });
     this.#recovery = new Recovery({
       nodeName: config.nodeName,
       databaseFolder: config.databaseFolder,
       inflight: this.#inflight,
-      queue: (m) => this.#ring.push(m),
+      queue: (m) => this.#outbox.requeue(m),
       journal,
       dedup: this.#dedup,
       execute: (m, def) => this.#execute(m, def),
@@ -177,7 +181,7 @@ export class Node implements NodeServices, IntakePort {
       executor: () => ({ queued: this.#executor.queued, running: this.#executor.running }),
       processes: () => this.supervisor.list(),
       inflight: () => this.#inflight.size,
-      ringBufferDepth: () => this.#ring.length,
+      ringBufferDepth: () => this.#outbox.length,
       helloSeen: () => this.hello.all(),
     });
     this.#nc = connectBroker({
@@ -355,73 +359,16 @@ export class Node implements NodeServices, IntakePort {
    * defaults for the timeouts and retries it leaves out.
    */
   stamp(input: InputMessage): Message[] {
-    const nodes = [...new Set([...(input.toNodes ?? []), ...(input.toNode ? [input.toNode] : [])])];
-    const c = this.config;
-    const { toNodes: _ignored, ...rest } = input;
-    return nodes.map((toNode) => ({
-      ...rest,
-      toNode,
-      id: this.#nextId(),
-      fromNode: c.nodeName,
-      ACKTimeout: input.ACKTimeout || c.defaultMessageTimeout,
-      retries: input.retries ?? c.defaultMessageRetries,
-      replyACKTimeout: input.replyACKTimeout || c.defaultMessageTimeout,
-      replyRetries: input.replyRetries ?? c.defaultMessageRetries,
-      methodTimeout: input.methodTimeout || c.defaultMethodTimeout,
-      replyMethodTimeout: input.replyMethodTimeout || c.defaultMethodTimeout,
-      createdAt: Date.now(),
-      isReply: false,
-    }));
+    return this.#outbox.stamp(input);
   }
 
-  /**
-   * Persists `messages` in KV (in one commit with `alongWith`) and queues them on the ring
-   * buffer (waiting while it is full). Resolves once they are durable and queued: only then is
-   * a sender told "accepted".
-   *
-   * With `sendEarly` they are queued while their commit is in flight, so the disk's `fsync`
-   * overlaps the trip to the receiver instead of preceding it (as a Raft leader writes its log
-   * while it replicates). Nothing is promised before the commit: a message whose commit fails
-   * is answered "not stored" (it may still reach its node once, and is not kept for a
-   * restart), and one lost in a crash before its commit was never accepted. Messages whose
-   * reply runs a command here are remembered before anything is sent, as always.
-   */
-  async submit(
+  /** Persists and queues stamped messages (see {@linkcode Outbox.submit}). */
+  submit(
     messages: readonly Message[],
     alongWith: readonly KvWrite[] = [],
     options: { sendEarly?: boolean } = {},
   ): Promise<void> {
-    if (this.#stopped) throw new Error(`node ${this.config.nodeName} is stopping`);
-    await this.#chains.remember(messages);
-    const durable = this.#inflight.put(messages, alongWith);
-    if (options.sendEarly) {
-      durable.catch(() => {}); // Awaited below, once the messages are queued.
-      await this.#queue(messages);
-      try {
-        await durable;
-      } catch (err) {
-        throw new Error(
-          `${errorText(err)} (it may still reach its node once, but is not kept for a restart)`,
-        );
-      }
-      this.#accepted(messages);
-      return;
-    }
-    await durable;
-    this.#accepted(messages);
-    await this.#queue(messages);
-  }
-
-  async #queue(messages: readonly Message[]): Promise<void> {
-    for (const m of messages) await this.#ring.push(m);
-    this.metrics.ringBufferDepth.set(this.#ring.length);
-  }
-
-  #accepted(messages: readonly Message[]): void {
-    this.metrics.inflight.set(this.#inflight.size);
-    for (const m of messages) {
-      if (!m.isReply) this.metrics.accepted.inc({ method: m.method, peer: m.toNode });
-    }
+    return this.#outbox.submit(messages, alongWith, options);
   }
 
   /** Listens to every reply handled on this node (used to hand results to waiting clients). */
@@ -434,11 +381,10 @@ export class Node implements NodeServices, IntakePort {
     while (!signal.aborted) {
       let m: Message;
       try {
-        m = await this.#ring.pop(signal);
+        m = await this.#outbox.next(signal);
       } catch {
         return;
       }
-      this.metrics.ringBufferDepth.set(this.#ring.length);
       const def = methodNamed(m.method);
       if (!def) {
         this.#finished(m, { delivered: false, reason: "refused", error: "unknown method" });
@@ -470,7 +416,9 @@ export class Node implements NodeServices, IntakePort {
         // Its publisher was stopped: the next one for this subject sends it.
         if (this.#publishers.get(subject)?.stopped) this.#publishers.delete(subject);
         if (!this.#stopped) {
-          this.#ring.push(m).catch((err) => this.#log(`cannot requeue ${m.id}: ${errorText(err)}`));
+          this.#outbox.requeue(m).catch((err) =>
+            this.#log(`cannot requeue ${m.id}: ${errorText(err)}`)
+          );
         }
       },
     });
@@ -510,7 +458,7 @@ export class Node implements NodeServices, IntakePort {
       if (outcome.reason === "too-large" && m.isReply && m.data !== "") {
         // The result cannot travel: its requester still gets a reply saying why.
         const error = `result not sent: ${outcome.error}`;
-        this.submit([{ ...m, id: this.#nextId(), data: "", ok: false, error }]).catch((err) =>
+        this.submit([{ ...m, id: this.#outbox.newId(), data: "", ok: false, error }]).catch((err) =>
           this.#log(`cannot queue reply to ${m.previousMessage?.id}: ${errorText(err)}`)
         );
       }
@@ -675,7 +623,7 @@ export class Node implements NodeServices, IntakePort {
   #replyShell(m: Message, def: MethodDefinition | undefined): Message {
     const finalHop = m.isReply;
     return {
-      id: this.#nextId(),
+      id: this.#outbox.newId(),
       fromNode: this.config.nodeName,
       toNode: finalHop ? this.config.centralNodeName : m.fromNode,
       method: finalHop ? "REQToFileAppend" : (m.replyMethod || def?.defaultReplyMethod || ""),
@@ -842,6 +790,7 @@ export class Node implements NodeServices, IntakePort {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#outbox.close();
     this.#refusals.flush(); // Counts still held are said, in the local log.
     const stopped = this.supervisor.stopAll();
     this.#executor.stop(`node ${this.config.nodeName} stopping`);
