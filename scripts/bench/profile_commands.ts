@@ -48,7 +48,13 @@ try {
     if (traces.length) await new Promise((r) => setTimeout(r, 1000));
     const ms = await commandRoundTrips(pair, 50);
     console.log(`single command p50 ${quantile(ms, 0.5).toFixed(1)} ms`);
-    for (const t of traces) t.kill("SIGINT");
+    for (const t of traces) {
+      try {
+        t.kill("SIGINT");
+      } catch {
+        // strace already gone (the agent exited).
+      }
+    }
     await Promise.all(traces.map((t) => t.status));
   } else {
     await thousand();
