@@ -22,9 +22,12 @@ const SLACK_SECONDS = 5;
  * send attempt of the request, the method, every send attempt of the reply, and its handler.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { defaultWaitSeconds } from "./client_session.ts";
- * defaultWaitSeconds(stampedMessages); // e.g. 105 with the agent's defaults
+ * import { testMessage } from "../../test/message_fixture.ts";
+ * // (1 + 1) × 1 s for the request, 1 s to run, (1 + 1) × 1 s for the reply, 1 s to store it,
+ * // and 5 s of slack.
+ * console.assert(defaultWaitSeconds([testMessage()]) === 11);
  * ```
  */
 export function defaultWaitSeconds(messages: readonly Message[]): number {

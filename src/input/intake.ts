@@ -97,9 +97,35 @@ export function parseInput(bytes: Uint8Array): { value: unknown } | { error: str
  * Rejections are also reported to the central error log.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { intake } from "./intake.ts";
- * const answers = await intake(node, new TextEncoder().encode('{"toNode":"ship1","method":"REQPing"}'), "socket");
+ * import type { IntakePort } from "./intake_port.ts";
+ * import { defaultConfig } from "../config.ts";
+ * import { Outbox } from "../node/outbox.ts";
+ * // A node that keeps nothing: an outbox over no store, and refusals printed.
+ * const config = defaultConfig({ nodeName: "central" });
+ * const nothing = { inc() {}, set() {} };
+ * const outbox = new Outbox({
+ *   config,
+ *   inflight: { put: () => Promise.resolve(), size: 0 },
+ *   chains: { remember: () => Promise.resolve() },
+ *   metrics: { accepted: nothing, inflight: nothing, ringBufferDepth: nothing },
+ * });
+ * const node: IntakePort = {
+ *   config,
+ *   configFolder: ".",
+ *   metrics: { rejected: nothing },
+ *   supervisor: { start: () => { throw new Error("no listeners in this example"); } },
+ *   inflightCount: 0,
+ *   stamp: (m) => outbox.stamp(m),
+ *   submit: (ms, alongWith, options) => outbox.submit(ms, alongWith, options),
+ *   onReply: () => () => {},
+ *   reportError: (text) => console.error(text),
+ *   print: (line) => console.log(line),
+ * };
+ * const bytes = new TextEncoder().encode('[{"toNode":"ship1","method":"REQPing"},{"method":"x"}]');
+ * const [ping, unknown] = await intake(node, bytes, "socket");
+ * console.assert(ping.status === "accepted" && unknown.status === "rejected");
  * ```
  */
 export async function intake(
