@@ -11,7 +11,6 @@ import type { Config } from "../config.ts";
 import { replyIdFor } from "../message/id.ts";
 import { replyFilePath } from "../message/paths.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
-import { subjectFor } from "../message/subject.ts";
 import { methodNamed, METHODS } from "../methods/table.ts";
 import { type MethodDefinition, MethodError, type NodeServices } from "../methods/types.ts";
 import { type CommandSpawn, commandSpawnFor } from "../methods/command_environment.ts";
@@ -29,6 +28,7 @@ import { connectBroker } from "../transport/nats.ts";
 import { Security } from "../security/security.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
 import { Outbox } from "./outbox.ts";
+import { Dispatcher } from "./dispatcher.ts";
 import { abortable } from "./abortable.ts";
 import { methodDeadline } from "./method_deadline.ts";
 import { ReplyFiles } from "./reply_files.ts";
@@ -100,7 +100,7 @@ export class Node implements NodeServices, IntakePort {
   #outbox: Outbox;
   /** The bounded pool of methods that do work (`pooled` in the method table). */
   #executor: Executor<Message>;
-  #publishers = new Map<string, Publisher>();
+  #dispatcher: Dispatcher;
   #nc: Promise<NatsConnection>;
   #connection: NatsConnection | undefined;
   #print: (line: string) => void;
@@ -157,6 +157,14 @@ export class Node implements NodeServices, IntakePort {
       inflight: this.#inflight,
       chains: this.#chains,
       metrics,
+    });
+    this.#dispatcher = new Dispatcher({
+      outbox: this.#outbox,
+      supervisor: this.supervisor,
+      publisher: (subject, def, abandoned) => this.#newPublisher(subject, def, abandoned),
+      finished: (m, outcome) => this.#finished(m, outcome),
+      stopping: () => this.#stopped,
+      log: (line) => this.#log(line),
     });
     this.#recovery = new Recovery({
       nodeName: config.nodeName,
@@ -304,7 +312,7 @@ export class Node implements NodeServices, IntakePort {
   async #boot(): Promise<void> {
     // Unfinished messages go first, oldest first, before anything new can be queued behind
     // or ahead of them: per sender and subject, a restart re-sends in the order accepted.
-    this.supervisor.start("ticker", "dispatcher", (signal) => this.#dispatch(signal));
+    this.supervisor.start("ticker", "dispatcher", (signal) => this.#dispatcher.run(signal));
     await this.#recovery.requeueInflight();
     this.metrics.inflight.set(this.#inflight.size);
     // Before any subscriber listens: a resend of one of these must find it finished.
@@ -377,29 +385,14 @@ export class Node implements NodeServices, IntakePort {
     return () => this.#replyListeners.delete(listener);
   }
 
-  async #dispatch(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      let m: Message;
-      try {
-        m = await this.#outbox.next(signal);
-      } catch {
-        return;
-      }
-      const def = methodNamed(m.method);
-      if (!def) {
-        this.#finished(m, { delivered: false, reason: "refused", error: "unknown method" });
-        continue;
-      }
-      this.#publisherFor(subjectFor(m.toNode, m.method, def.event), def).enqueue(m);
-    }
-  }
-
-  #publisherFor(subject: string, def: MethodDefinition): Publisher {
-    let pub = this.#publishers.get(subject);
-    if (pub) return pub;
-    pub = new Publisher(subject, def.event, {
+  #newPublisher(
+    subject: string,
+    def: MethodDefinition,
+    abandoned: (m: Message) => void,
+  ): Publisher {
+    return new Publisher(subject, def.event, {
       // Not before our own subscribers listen: a reply to a message re-sent at start-up would
-      // find no responder and wait out a whole ACKTimeout (recovery of 2000 pings took 11 s).
+      // find no responder and wait out a whole ACKTimeout.
       connection: () => this.#ready.promise.then(() => this.#nc),
       window: 1024,
       maxMessageSize: this.config.maxMessageSize,
@@ -412,26 +405,8 @@ export class Node implements NodeServices, IntakePort {
         if (attempt === 0) this.#audit.record("published", subject, m);
       },
       finished: (m, outcome) => this.#finished(m, outcome),
-      abandoned: (m) => {
-        // Its publisher was stopped: the next one for this subject sends it.
-        if (this.#publishers.get(subject)?.stopped) this.#publishers.delete(subject);
-        if (!this.#stopped) {
-          this.#outbox.requeue(m).catch((err) =>
-            this.#log(`cannot requeue ${m.id}: ${errorText(err)}`)
-          );
-        }
-      },
+      abandoned,
     });
-    this.#publishers.set(subject, pub);
-    const created = pub;
-    this.supervisor.start("publisher", subject, async (signal) => {
-      try {
-        await created.run(signal);
-      } finally {
-        if (this.#publishers.get(subject) === created) this.#publishers.delete(subject);
-      }
-    }, { method: def.name });
-    return pub;
   }
 
   #finished(m: Message, outcome: PublishOutcome): void {
