@@ -3,7 +3,8 @@
  * `central` and `ship1` with `--cpu-prof` and either 50 single `echo x` commands through the
  * socket or one array of 1000, then prints where each agent's CPU went and, for the 1000, when
  * the reply lines arrived and how many commands ship1 had running over time. The profiles are
- * left in the out folder (open them in Chrome DevTools).
+ * left in the out folder (open them in Chrome DevTools). With `STRACE=1` both agents also run
+ * under `strace -f -tt` (durable writes, spawns, NATS traffic; slows every step).
  *
  * @module
  */
@@ -26,39 +27,31 @@ Deno.env.set(FLEET_KEYS_ENV, join(dir, "keys"));
 const pair = await startCommandPair(broker.address, 1000, ["--cpu-prof", "--cpu-prof-dir=prof"]);
 try {
   await commandRoundTrips(pair, 5); // warm-up
+  // With STRACE=1 the commands run under `strace -f -tt` (syscall timelines in the out folder).
+  const traces = Deno.env.get("STRACE")
+    ? [pair.central, pair.ship].map((a) =>
+      new Deno.Command("strace", {
+        args: ["-f", "-tt", "-e", "trace=" + TRACED, "-o", join(out, `strace-${mode}-${a.name}`)]
+          .concat(["-p", `${a.pid}`]),
+        stderr: "null",
+      }).spawn()
+    )
+    : [];
+  if (traces.length) await new Promise((r) => setTimeout(r, 1000));
   if (mode === "single") {
-    // With STRACE=1 the 50 commands run under `strace -f -tt` (syscall timelines in the out folder).
-    const traces = Deno.env.get("STRACE")
-      ? [pair.central, pair.ship].map((a) =>
-        new Deno.Command("strace", {
-          args: [
-            "-f",
-            "-tt",
-            "-e",
-            "trace=" + TRACED,
-            "-o",
-            join(out, `strace-${a.name}`),
-            "-p",
-            `${a.pid}`,
-          ],
-          stderr: "null",
-        }).spawn()
-      )
-      : [];
-    if (traces.length) await new Promise((r) => setTimeout(r, 1000));
     const ms = await commandRoundTrips(pair, 50);
     console.log(`single command p50 ${quantile(ms, 0.5).toFixed(1)} ms`);
-    for (const t of traces) {
-      try {
-        t.kill("SIGINT");
-      } catch {
-        // strace already gone (the agent exited).
-      }
-    }
-    await Promise.all(traces.map((t) => t.status));
   } else {
     await thousand();
   }
+  for (const t of traces) {
+    try {
+      t.kill("SIGINT");
+    } catch {
+      // strace already gone (the agent exited).
+    }
+  }
+  await Promise.all(traces.map((t) => t.status));
   await Promise.all([pair.central.stop(), pair.ship.stop()]);
   for (const agent of [pair.central, pair.ship]) {
     for await (const f of Deno.readDir(join(agent.dir, "prof"))) {
