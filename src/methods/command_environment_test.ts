@@ -1,5 +1,10 @@
 import { assertEquals } from "../../test/assert.ts";
-import { commandEnvironment, commandSpawnFor, DEFAULT_PATH } from "./command_environment.ts";
+import {
+  commandEnvironment,
+  commandSpawnFor,
+  DEFAULT_PATH,
+  sessionLeader,
+} from "./command_environment.ts";
 
 const agent: Record<string, string> = {
   PATH: "/opt/bin:/usr/bin",
@@ -37,9 +42,18 @@ Deno.test("commandEnvironment() gives a standard PATH when the agent has none", 
 });
 
 Deno.test("commandSpawnFor() without -runAsUser: the minimal environment, the agent's user", async () => {
-  assertEquals(await commandSpawnFor({ commandEnv: "TZ", runAsUser: "" }, { get }), {
+  const { setsid: _, ...spawn } = await commandSpawnFor({ commandEnv: "TZ", runAsUser: "" }, {
+    get,
+  });
+  assertEquals(spawn, {
     env: { PATH: "/opt/bin:/usr/bin", HOME: "/root", LANG: "C.UTF-8", TZ: "Europe/Oslo" },
   });
+});
+
+Deno.test("sessionLeader() finds an executable setsid, and nothing where there is none", async () => {
+  const found = await sessionLeader();
+  assertEquals(found === undefined || /\/setsid$/.test(found), true);
+  assertEquals(await sessionLeader(["/nonexistent/setsid", "/etc/passwd"]), undefined);
 });
 
 Deno.test("commandSpawnFor() with -runAsUser: that user, its HOME, started in /", async () => {

@@ -29,7 +29,12 @@ function killGroup(pid: number, signal: Deno.Signal): void {
     // A negative pid signals the whole process group, children of pipes included.
     Deno.kill(-pid, signal);
   } catch {
-    // Already gone.
+    try {
+      // No group yet: a command started through setsid may not have called it.
+      Deno.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
   }
 }
 
@@ -86,9 +91,12 @@ export async function runCommand(
   options.signal.throwIfAborted();
   let child: Deno.ChildProcess;
   const { spawn } = options;
+  // Through setsid the command leads its own group without a fork of the agent (see
+  // sessionLeader); it execs the command in the same process, so pid and exit code are its own.
+  const leader = spawn.user ? undefined : spawn.setsid;
   try {
-    child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
+    child = new Deno.Command(leader ?? argv[0], {
+      args: leader ? [...argv] : argv.slice(1),
       // The agent's environment may hold secrets (seed paths, tokens): never inherited.
       clearEnv: true,
       env: { ...spawn.env, ...options.env },
@@ -97,7 +105,7 @@ export async function runCommand(
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      detached: true,
+      detached: leader === undefined,
     }).spawn();
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
@@ -140,6 +148,11 @@ export async function runCommand(
         ? reason.message
         : "stopped";
       throw new MethodError(`${argv[0]} stopped: ${why}`, { cause: { stdout, stderr } });
+    }
+    if (leader && (status.code === 126 || status.code === 127)) {
+      const failed = /^setsid: failed to execute [^\n]*: (.*)\n?$/.exec(stderr);
+      if (failed && status.code === 127) throw new MethodError(`command not found: ${argv[0]}`);
+      if (failed) throw new MethodError(`cannot start ${argv[0]}: ${failed[1]}`);
     }
     return { code: status.code, stdout, stderr };
   } finally {

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../../test/assert.ts";
 import { runCommand } from "./run_command.ts";
+import { sessionLeader } from "./command_environment.ts";
 
 const spawn = { env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/nowhere" } };
 
@@ -53,4 +54,35 @@ Deno.test({
     await new Promise((r) => setTimeout(r, 300));
     assert(!(await running("sleep 4219")), "a process of nobody's group outlived the command");
   },
+});
+
+Deno.test("runCommand() through setsid: own group killed at the end, errors as without it", async () => {
+  const setsid = await sessionLeader();
+  if (!setsid) return; // Not Linux, or no util-linux: commands are spawned detached.
+  const viaSetsid = { ...spawn, setsid };
+  const out = await runCommand(["sh", "-c", "echo $$ $(ps -o pgid= -p $$)"], {
+    signal: AbortSignal.timeout(10_000),
+    maxOutputBytes: 1 << 20,
+    spawn: viaSetsid,
+  });
+  const [pid, pgid] = out.stdout.trim().split(/\s+/);
+  assertEquals(pid, pgid); // It leads its own group, in the process spawned (no fork between).
+  const controller = new AbortController();
+  const run = runCommand(["bash", "-c", "sleep 4223 & sleep 4223"], {
+    signal: controller.signal,
+    maxOutputBytes: 1 << 20,
+    spawn: viaSetsid,
+  });
+  for (let i = 0; i < 100 && !(await running("sleep 4223")); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  controller.abort(new Error("test over"));
+  await assertRejects(() => run, /bash stopped: test over/);
+  await new Promise((r) => setTimeout(r, 300));
+  assert(!(await running("sleep 4223")), "a process of the command's group outlived it");
+  const options = { signal: AbortSignal.timeout(10_000), maxOutputBytes: 1024, spawn: viaSetsid };
+  await assertRejects(() => runCommand(["no-such-command-4223"], options), /^command not found/);
+  await assertRejects(() => runCommand(["/etc/passwd"], options), /^cannot start \/etc\/passwd/);
+  const failed = await runCommand(["sh", "-c", "exit 127"], options);
+  assertEquals(failed.code, 127);
 });
