@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { AGENT_ENTRY, agentDenoFlags, sandboxInputFor } from "../src/permissions.ts";
+import { SPAWN_WORKER_MODULES } from "../src/methods/spawn_thread.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const dryRun = Deno.args.includes("--dry-run");
@@ -14,7 +15,16 @@ const output = Deno.args.find((a) => !a.startsWith("--")) ?? "steward";
 const sandbox = Deno.args.includes("--sandbox")
   ? await sandboxInputFor(Deno.env.get("CONFIG_FOLDER") || "./etc", [], Deno.cwd())
   : undefined;
-const args = ["compile", ...agentDenoFlags(sandbox), "--output", output, root + AGENT_ENTRY];
+// The spawn worker is loaded at run time (new Worker): the binary must carry its module.
+const includes = ["--include", fileURLToPath(SPAWN_WORKER_MODULES[0])];
+const args = [
+  "compile",
+  ...agentDenoFlags(sandbox),
+  ...includes,
+  "--output",
+  output,
+  root + AGENT_ENTRY,
+];
 console.log(`deno ${args.join(" ")}`);
 if (dryRun) Deno.exit(0);
 const { code } = await new Deno.Command(Deno.execPath(), {

@@ -5,6 +5,7 @@
  * @module
  */
 import { commandEnvNames, type Config } from "../config.ts";
+import { SpawnThread } from "./spawn_thread.ts";
 import {
   checkCanSwitch,
   resolveRunAsUser,
@@ -25,6 +26,8 @@ export interface CommandSpawn {
    * they are spawned detached.
    */
   readonly setsid?: string;
+  /** The node's spawn thread: commands start there, off the agent's thread; absent: on it. */
+  readonly thread?: SpawnThread;
 }
 
 /** `PATH` of commands when the agent has none. */
@@ -85,12 +88,20 @@ export function commandEnvironment(
  */
 export async function commandSpawnFor(
   config: Pick<Config, "commandEnv" | "runAsUser">,
-  options: RunAsUserOptions & Pick<CommandEnvironmentOptions, "get"> = {},
+  options: RunAsUserOptions & Pick<CommandEnvironmentOptions, "get"> & {
+    /** `false`: commands spawn on the agent's thread. */
+    thread?: boolean;
+  } = {},
 ): Promise<CommandSpawn> {
   const names = commandEnvNames(config.commandEnv);
+  const thread = options.thread === false ? {} : { thread: new SpawnThread() };
   if (config.runAsUser === "") {
     const setsid = await sessionLeader();
-    return { env: commandEnvironment({ names, get: options.get }), ...(setsid ? { setsid } : {}) };
+    return {
+      env: commandEnvironment({ names, get: options.get }),
+      ...(setsid ? { setsid } : {}),
+      ...thread,
+    };
   }
   const user = await resolveRunAsUser(config.runAsUser, options);
   await checkCanSwitch(user, options);
@@ -98,6 +109,7 @@ export async function commandSpawnFor(
     env: commandEnvironment({ names, home: user.home, get: options.get }),
     user,
     cwd: "/",
+    ...thread,
   };
 }
 

@@ -5,6 +5,7 @@ import {
   DEFAULT_PATH,
   sessionLeader,
 } from "./command_environment.ts";
+import { SpawnThread } from "./spawn_thread.ts";
 
 const agent: Record<string, string> = {
   PATH: "/opt/bin:/usr/bin",
@@ -42,9 +43,13 @@ Deno.test("commandEnvironment() gives a standard PATH when the agent has none", 
 });
 
 Deno.test("commandSpawnFor() without -runAsUser: the minimal environment, the agent's user", async () => {
-  const { setsid: _, ...spawn } = await commandSpawnFor({ commandEnv: "TZ", runAsUser: "" }, {
-    get,
-  });
+  const { setsid: _, thread, ...spawn } = await commandSpawnFor(
+    { commandEnv: "TZ", runAsUser: "" },
+    { get },
+  );
+  // Commands start off the agent's thread.
+  assertEquals(thread instanceof SpawnThread, true);
+  thread?.close();
   assertEquals(spawn, {
     env: { PATH: "/opt/bin:/usr/bin", HOME: "/root", LANG: "C.UTF-8", TZ: "Europe/Oslo" },
   });
@@ -61,7 +66,7 @@ Deno.test("commandSpawnFor() with -runAsUser: that user, its HOME, started in /"
   await Deno.writeTextFile(passwdFile, "run:x:990:985::/home/run:/bin/sh\n");
   const spawn = await commandSpawnFor(
     { commandEnv: "", runAsUser: "run" },
-    { get, passwdFile, self: { uid: 0, gid: 0 } },
+    { get, passwdFile, self: { uid: 0, gid: 0 }, thread: false },
   );
   assertEquals(spawn, {
     env: { PATH: "/opt/bin:/usr/bin", HOME: "/home/run", LANG: "C.UTF-8" },

@@ -770,6 +770,7 @@ export class Node implements NodeServices, IntakePort {
     const stopped = this.supervisor.stopAll();
     this.#executor.stop(`node ${this.config.nodeName} stopping`);
     await stopped;
+    this.#commandSpawn.thread?.close();
     await this.#replyFiles.idle();
     await this.#batcher.flush();
     await this.#audit.close();

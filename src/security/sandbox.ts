@@ -7,6 +7,8 @@
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { Config } from "../config.ts";
 import type { Acl } from "./acl.ts";
+import { fileURLToPath } from "node:url";
+import { SPAWN_WORKER_MODULES } from "../methods/spawn_thread.ts";
 
 /** What the sandbox is derived from. */
 export interface SandboxInput {
@@ -106,6 +108,8 @@ export function sandboxFor(input: SandboxInput): Sandbox {
     // prom-client's process metrics read the agent's own /proc entries (and -runAsUser its
     // capabilities there).
     "/proc/self",
+    // Commands start in a worker, whose modules are read as it loads them.
+    ...SPAWN_WORKER_MODULES.filter((u) => u.protocol === "file:").map((u) => fileURLToPath(u)),
     // -runAsUser looks its user up (name, home).
     ...(config.runAsUser !== "" ? ["/etc/passwd"] : []),
   ];

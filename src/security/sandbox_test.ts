@@ -2,6 +2,8 @@ import { assertEquals } from "../../test/assert.ts";
 import { defaultConfig } from "../config.ts";
 import { type Acl, defaultAcl } from "./acl.ts";
 import { sandboxFlags, sandboxFor } from "./sandbox.ts";
+import { fileURLToPath } from "node:url";
+import { SPAWN_WORKER_MODULES } from "../methods/spawn_thread.ts";
 
 const config = defaultConfig({
   nodeName: "ship1",
@@ -34,6 +36,8 @@ Deno.test("sandboxFor() grants only the agent's folders, broker, listeners and A
     "/keys/ship1.seed",
     "/var/log/app",
     "/proc/self",
+    // The spawn worker's two modules, by their paths in this checkout.
+    ...SPAWN_WORKER_MODULES.map((u) => fileURLToPath(u)),
   ]);
   assertEquals(s.net, [
     "broker.example:4333",

@@ -126,7 +126,7 @@ Deno.test(
   },
 );
 
-Deno.test("deno task compile bakes in exactly the flags deno task agent runs with", async () => {
+Deno.test("deno task compile bakes in exactly the flags deno task agent runs with, and the spawn worker", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "scripts/compile.ts", "--dry-run"],
     cwd: ROOT,
@@ -136,6 +136,7 @@ Deno.test("deno task compile bakes in exactly the flags deno task agent runs wit
   assert(out.success);
   assertEquals(
     line,
-    `deno compile ${agentDenoFlags().join(" ")} --output steward ${ROOT}src/cli.ts`,
+    `deno compile ${agentDenoFlags().join(" ")} ` +
+      `--include ${ROOT}src/methods/spawn_worker.ts --output steward ${ROOT}src/cli.ts`,
   );
 });
