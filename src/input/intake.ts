@@ -164,37 +164,57 @@ export async function intakeValue(node: IntakePort, raw: unknown, input: string)
   const items = Array.isArray(raw) ? raw : [raw];
   const answers: Answer[] = [];
   const accepted: Message[] = [];
-  items.forEach((item, index) => {
+  const stored: Promise<void>[] = [];
+  let pending: Message[] = [];
+  // Stored and sent a slice at a time: the first commands of a long array leave (and their
+  // results come back) while the rest is still being checked, and a commit holds a slice.
+  const submitPending = () => {
+    const slice = pending;
+    pending = [];
+    // Sent while its commit is in flight; "accepted" is answered only once it is durable.
+    const done = node.submit(slice, [], { sendEarly: true }).then(
+      () => {},
+      (err) => {
+        const error = `not stored: ${(err as Error).message}`;
+        const ids = new Set(slice.map((m) => m.id));
+        for (const [i, a] of answers.entries()) {
+          if (a.status === "accepted" && ids.has(a.id)) answers[i] = reject(error, a.index);
+        }
+        for (const m of slice) accepted.splice(accepted.indexOf(m), 1);
+      },
+    );
+    stored.push(done);
+  };
+  for (const [index, item] of items.entries()) {
     if (item === null || typeof item !== "object" || Array.isArray(item)) {
       answers.push(reject("expected a message object", index));
-      return;
+      continue;
     }
     const parsed = inputMessageSchema.safeParse(normalizeSpellings(item));
     if (!parsed.success) {
       answers.push(reject(describeIssues(parsed.error.issues), index));
-      return;
+      continue;
     }
     const why = refusal(parsed.data, node.config.maxMessageSize);
     if (why) {
       answers.push(reject(why, index));
-      return;
+      continue;
     }
     for (const m of node.stamp(parsed.data)) {
       accepted.push(m);
+      pending.push(m);
       answers.push({ status: "accepted", index, id: m.id, toNode: m.toNode, method: m.method });
     }
-  });
-  if (accepted.length > 0) {
-    try {
-      // Sent while its commit is in flight; "accepted" is answered only once it is durable.
-      await node.submit(accepted, [], { sendEarly: true });
-    } catch (err) {
-      const error = `not stored: ${(err as Error).message}`;
-      return {
-        answers: answers.map((a) => a.status === "accepted" ? reject(error, a.index) : a),
-        messages: [],
-      };
+    if (pending.length >= SUBMIT_SLICE) {
+      submitPending();
+      // Lets the outbox send the slice before the next one is checked.
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
   }
+  if (pending.length > 0) submitPending();
+  await Promise.all(stored);
   return { answers, messages: accepted };
 }
+
+/** Messages of one input stored and sent together (see {@linkcode intakeValue}). */
+const SUBMIT_SLICE = 32;

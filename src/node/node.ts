@@ -394,7 +394,10 @@ export class Node implements NodeServices, IntakePort {
       // Not before our own subscribers listen: a reply to a message re-sent at start-up would
       // find no responder and wait out a whole ACKTimeout.
       connection: () => this.#ready.promise.then(() => this.#nc),
-      window: 1024,
+      // A node runs a few commands at a time (-maxConcurrentMethods): flooding it with a
+      // thousand only has it verify and record them all before the first result can leave.
+      // A window a few times its pool keeps that pool fed; instant methods keep a wide one.
+      window: def.pooled ? POOLED_WINDOW : 1024,
       maxMessageSize: this.config.maxMessageSize,
       encode: (m) => this.security.seal(m),
       verifyAck: (m, raw) => this.security.verifyAck(m, raw),
@@ -780,6 +783,9 @@ export class Node implements NodeServices, IntakePort {
     this.#kv.close();
   }
 }
+
+/** Messages of a pooled method in flight to one node at once (see `#newPublisher`). */
+const POOLED_WINDOW = 64;
 
 interface ReplyResult {
   ok: boolean;

@@ -137,24 +137,36 @@ export class Outbox {
     options: { sendEarly?: boolean } = {},
   ): Promise<void> {
     if (this.#closed) throw new OutboxClosedError(this.#deps.config.nodeName);
-    await this.#deps.chains.remember(messages);
-    const durable = this.#deps.inflight.put(messages, alongWith);
-    if (options.sendEarly) {
-      durable.catch(() => {}); // Awaited below, once the messages are queued.
-      await this.#queue(messages);
-      try {
-        await durable;
-      } catch (err) {
-        throw new Error(
-          `${errorText(err)} (it may still reach its node once, but is not kept for a restart)`,
-        );
+    // Queued in the order submitted, whatever order their commits end in: an input taken in
+    // slices, or two inputs at once, keep their order on the ring.
+    const turn = this.#queueTurn;
+    const mine = Promise.withResolvers<void>();
+    this.#queueTurn = mine.promise;
+    try {
+      await this.#deps.chains.remember(messages);
+      const durable = this.#deps.inflight.put(messages, alongWith);
+      if (options.sendEarly) {
+        durable.catch(() => {}); // Awaited below, once the messages are queued.
+        await turn;
+        await this.#queue(messages);
+        mine.resolve();
+        try {
+          await durable;
+        } catch (err) {
+          throw new Error(
+            `${errorText(err)} (it may still reach its node once, but is not kept for a restart)`,
+          );
+        }
+        this.#accepted(messages);
+        return;
       }
+      await durable;
       this.#accepted(messages);
-      return;
+      await turn;
+      await this.#queue(messages);
+    } finally {
+      mine.resolve();
     }
-    await durable;
-    this.#accepted(messages);
-    await this.#queue(messages);
   }
 
   /**
@@ -180,6 +192,9 @@ export class Outbox {
   close(): void {
     this.#closed = true;
   }
+
+  /** Resolves when the last submit so far has queued its messages (see {@linkcode submit}). */
+  #queueTurn: Promise<void> = Promise.resolve();
 
   async #queue(messages: readonly Message[]): Promise<void> {
     for (const m of messages) await this.#ring.push(m);

@@ -145,3 +145,36 @@ Deno.test("submit() after close() is refused with OutboxClosedError, nothing sto
   assertEquals(err.message, "node central is stopping");
   assertEquals(calls, []);
 });
+
+Deno.test("submit() queues in the order submitted, whatever order the commits and chains end in", async () => {
+  const durable = Promise.withResolvers<void>();
+  const first = [testMessage({ id: "a1" }), testMessage({ id: "a2" }), testMessage({ id: "a3" })];
+  const second = [testMessage({ id: "b1" }), testMessage({ id: "b2" })];
+  // The first slice's chains are slow to remember; the second's are not.
+  const slow = Promise.withResolvers<void>();
+  let calls = 0;
+  const remembering = new Outbox({
+    config: defaultConfig({ nodeName: "central", ringBufferSize: 2 }),
+    inflight: { put: () => durable.promise, size: 0 },
+    chains: { remember: () => ++calls === 1 ? slow.promise : Promise.resolve() },
+    metrics: {
+      accepted: { inc: () => {} },
+      inflight: { set: () => {} },
+      ringBufferDepth: { set: () => {} },
+    },
+    nextId: () => "x",
+  });
+  const a = remembering.submit(first, [], { sendEarly: true });
+  const b = remembering.submit(second, [], { sendEarly: true });
+  const popped: string[] = [];
+  const popping = (async () => {
+    for (let i = 0; i < 5; i++) popped.push((await remembering.next()).id);
+  })();
+  await new Promise((r) => setTimeout(r, 10));
+  assertEquals(popped, []); // The second waits for the first, although its chains are done.
+  slow.resolve();
+  durable.resolve();
+  await Promise.all([a, b, popping]);
+  // Through a ring of two: the slices' pushes never interleave.
+  assertEquals(popped, ["a1", "a2", "a3", "b1", "b2"]);
+});
