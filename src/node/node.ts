@@ -183,7 +183,9 @@ export class Node implements NodeServices, IntakePort {
     this.#executor = new Executor({
       maxConcurrent: maxConcurrentMethods(config.maxConcurrentMethods),
       observer: { waited: (ms) => this.metrics.executorQueueWait.observe({}, ms / 1000) },
-      // Issue 16: the durable "started" record of a command goes in a `beforeStart` hook here.
+      // Durably "started" before a command is spawned, not before: one still waiting for a
+      // slot when the node dies is run after the restart instead of being lost.
+      beforeStart: (m) => this.#dedup.record(m, "started"),
     });
     this.metrics.readFrom({
       executor: () => ({ queued: this.#executor.queued, running: this.#executor.running }),

@@ -134,8 +134,9 @@ export class Recovery {
 
   /**
    * Handles each message recorded as running when the last process ended: a store whose data
-   * was kept is finished; anything else is answered with an error and not run again (at most
-   * once). Each is then recorded done.
+   * was kept is finished; a pooled method (a command) that had not started yet is run now;
+   * anything else is answered with an error and not run again (at most once), and recorded
+   * done.
    */
   async answerInterrupted(): Promise<void> {
     for await (const record of this.#deps.dedup.interrupted()) {
@@ -143,6 +144,15 @@ export class Recovery {
       if (def?.runBeforeAck && record.dataKept) {
         // An append that already reached its file is not repeated (see appendUnlessPresent).
         await this.#finish(record.message, def);
+        continue;
+      }
+      if (def?.pooled && !record.started && (record.dataKept || !record.message.isReply)) {
+        // Still waiting for a slot when the process ended: it never ran, so it runs now, once
+        // (its "started" record is written before it is spawned). Not awaited: it takes its
+        // turn in the executor like any other.
+        this.#deps.execute(record.message, def).catch((err) =>
+          this.#deps.log(`cannot run ${record.message.id} after the restart: ${err}`)
+        );
         continue;
       }
       if (def) {

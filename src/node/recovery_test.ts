@@ -129,19 +129,27 @@ Deno.test("finishJournaledStores() reports journal lines without a valid MAC, af
   ]);
 });
 
-Deno.test("answerInterrupted() finishes a kept store and answers anything else once, at most once", async () => {
-  const running = (message: Message, dataKept?: boolean): Running => ({
+Deno.test("answerInterrupted() finishes a kept store, runs a command that never started, answers the rest once", async () => {
+  const running = (message: Message, dataKept?: boolean, started?: boolean): Running => ({
     state: "running",
     at: 1,
     message,
     ...(dataKept === undefined ? {} : { dataKept }),
+    ...(started ? { started } : {}),
   });
+  const chained = (id: string, data: string) =>
+    testMessage({ id, method: "REQCliCommand", isReply: true, data });
   const { recovery, calls } = fakeRecovery({
     interrupted: [
       running(store("kept", "x\n"), true),
       running(store("lost", "y\n"), false),
-      running(testMessage({ id: "cmd", method: "REQCliCommand" })),
+      running(testMessage({ id: "cmd", method: "REQCliCommand" }), false, true),
       running(testMessage({ id: "odd", method: "REQNoSuchMethod" })),
+      // Never started: run now, once (their own "started" record comes before the spawn).
+      running(testMessage({ id: "queued", method: "REQCliCommand" }), false),
+      running(chained("queued-chain", "data"), true),
+      // Never started, but the data it was to run with is gone: answered, not run without it.
+      running(chained("queued-big", ""), false),
     ],
   });
   await recovery.answerInterrupted();
@@ -155,6 +163,10 @@ Deno.test("answerInterrupted() finishes a kept store and answers anything else o
     `reply cmd REQCliCommand: ${error}`,
     "record cmd done",
     "record odd done",
+    "execute queued REQCliCommand not recovering",
+    "execute queued-chain REQCliCommand not recovering",
+    `reply queued-big REQCliCommand: ${error}`,
+    "record queued-big done",
   ]);
 });
 

@@ -10,7 +10,18 @@ import { KnownIds, MAX_KNOWN_IDS } from "./known_ids.ts";
  * written per message).
  */
 export type DedupRecord =
-  | { state: "running"; at: number; message: Message; dataKept?: boolean }
+  | {
+    state: "running";
+    at: number;
+    message: Message;
+    dataKept?: boolean;
+    /**
+     * Set just before a pooled method starts (a command is spawned): a record without it was
+     * still waiting for its turn, and is run after a restart rather than answered as
+     * interrupted.
+     */
+    started?: boolean;
+  }
   | { state: "done"; at: number; message?: Message };
 
 // Deno KV values are at most 64 KiB; leave room for the rest of the record.
@@ -120,16 +131,23 @@ export class DedupStore {
     this.#recent.delete(id);
   }
 
-  /** Records `message` as taken on (`running`) or finished (`done`). */
-  record(message: Message, state: DedupRecord["state"]): Promise<void> {
+  /**
+   * Records `message` as taken on (`running`) or finished (`done`); with `started`, as running
+   * and about to start (see {@linkcode DedupRecord}).
+   */
+  record(message: Message, state: DedupRecord["state"] | "started"): Promise<void> {
     const now = Date.now();
     this.#remember(message.id, now);
     this.#prune(now);
-    const keep = state === "running" && message.isReply &&
+    const keep = state !== "done" && message.isReply &&
       new TextEncoder().encode(message.data).length <= MAX_KEPT_DATA;
-    const value: DedupRecord = state === "done"
-      ? { state, at: now }
-      : { state, at: now, message: keep ? message : { ...message, data: "" }, dataKept: keep };
+    const value: DedupRecord = state === "done" ? { state, at: now } : {
+      state: "running",
+      at: now,
+      message: keep ? message : { ...message, data: "" },
+      dataKept: keep,
+      ...(state === "started" ? { started: true } : {}),
+    };
     return this.#batcher.write([{
       op: "set",
       key: ["dedup", message.id],
