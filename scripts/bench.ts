@@ -26,6 +26,7 @@ import {
   startCommandPair,
 } from "./bench/cli_workload.ts";
 import { endToEnd } from "./bench/end_to_end.ts";
+import { sessionLeader } from "../src/methods/command_environment.ts";
 import { fanOut } from "./bench/fan_out.ts";
 import { startLocalNode } from "./bench/local_nodes.ts";
 import { startNodeHosts } from "./bench/node_hosts.ts";
@@ -225,10 +226,13 @@ try {
     try {
       const runs = [];
       const floors: number[] = [];
+      const groupFloors: number[] = [];
+      const setsid = await sessionLeader();
       for (let i = 0; i < SIZES.cliRuns; i++) {
         runs.push(await commandRun(pair, 1000));
         // The same spawns in this process at the agent's concurrency, right after each run.
         floors.push(await spawnFloor(1000, pair.concurrency));
+        if (setsid) groupFloors.push(await spawnFloor(1000, pair.concurrency, setsid));
       }
       log("single commands through the socket");
       const rtt = await commandRoundTrips(pair, 50);
@@ -237,6 +241,7 @@ try {
         cli1000_s: median(runs.map((x) => x.seconds)),
         cli_first_reply_ms: median(runs.map((x) => x.firstReplyMs)),
         spawn_floor_s: median(floors),
+        ...(groupFloors.length ? { group_spawn_floor_s: median(groupFloors) } : {}),
         cli1000_concurrency: pair.concurrency,
         // VmHWM after the first run on fresh agents: the peak of start-up and those 1000.
         cli1000_peak_rss_central_mb: runs[0].central.peakMb,

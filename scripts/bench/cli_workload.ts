@@ -96,7 +96,10 @@ export async function runBounded(
 
 /**
  * The spawn floor: `count` `new Deno.Command("echo", { args: ["x"] }).output()` in this
- * process, at most `concurrency` at once; returns the seconds they took.
+ * process, at most `concurrency` at once; returns the seconds they took. With `leader` (the
+ * agent's `setsid`), each `echo` is started through it, as the agent starts a command so that it
+ * leads its own process group: the floor of commands that a timeout can kill with all they
+ * started.
  *
  * @example
  * ```ts
@@ -104,10 +107,15 @@ export async function runBounded(
  * console.assert(await spawnFloor(2, 2) > 0);
  * ```
  */
-export async function spawnFloor(count: number, concurrency: number): Promise<number> {
+export async function spawnFloor(
+  count: number,
+  concurrency: number,
+  leader?: string,
+): Promise<number> {
+  const [command, ...args] = leader ? [leader, "echo", "x"] : ["echo", "x"];
   const t0 = performance.now();
   await runBounded(count, concurrency, async () => {
-    const out = await new Deno.Command("echo", { args: ["x"], stdin: "null" }).output();
+    const out = await new Deno.Command(command, { args, stdin: "null" }).output();
     if (!out.success) throw new Error("spawn floor: echo failed");
   });
   return (performance.now() - t0) / 1000;

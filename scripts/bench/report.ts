@@ -33,6 +33,7 @@ const ROWS: [label: string, key: string, unit: string][] = [
   ["single ping socket→file p50 / p99", "socket_rtt_p50_ms|socket_rtt_p99_ms", "ms"],
   ["1000 echo commands socket→file: first / median", "cli1000_first_s|cli1000_s", "s"],
   ["  spawn floor (same spawns, same concurrency)", "spawn_floor_s", "s"],
+  ["  the same, each leading its group (setsid)", "group_spawn_floor_s", "s"],
   ["  commands ship1 runs at once", "cli1000_concurrency", ""],
   ["  first reply in the file", "cli_first_reply_ms", "ms"],
   ["  peak RSS central / ship1", "cli1000_peak_rss_central_mb|cli1000_peak_rss_ship1_mb", "MB"],
