@@ -119,7 +119,12 @@ function isRequest(message: Sendable): message is Request {
 
 function seedOf(message: Sendable): SeedMessage {
   // Raw seed messages are checked with the same schema the builders use.
-  return isRequest(message) ? message.toJSON() : new Request(message, false).toJSON();
+  return withKey(isRequest(message) ? message.toJSON() : new Request(message, false).toJSON());
+}
+
+/** `seed` with an idempotency key: its own, or a new one (see {@linkcode Client.send}). */
+function withKey(seed: SeedMessage): SeedMessage {
+  return seed.idempotencyKey ? seed : { ...seed, idempotencyKey: crypto.randomUUID() };
 }
 
 /** Each part of a streamed output as a line, as `REQToFileAppend` would store it. */
@@ -184,16 +189,30 @@ export class Client {
    */
   async send(...messages: Sendable[]): Promise<string[]> {
     const seeds = messages.map(seedOf);
-    const ids: string[] = [];
-    const reasons: string[] = [];
-    for await (const line of this.#lines(seeds, false, {})) {
-      if (line.status === "accepted") ids.push(line.id);
-      else if (line.status === "rejected") {
-        reasons.push(line.index === undefined ? line.error : `[${line.index}] ${line.error}`);
-      } else if (line.status === "done") break;
+    // A connection lost before the agent's last answer is tried once more: each message
+    // carries its idempotency key, so one the agent had stored is answered, not stored again.
+    for (let attempt = 0;; attempt++) {
+      const ids: string[] = [];
+      const reasons: string[] = [];
+      let done = false;
+      try {
+        for await (const line of this.#lines(seeds, false, {})) {
+          if (line.status === "accepted") ids.push(line.id);
+          else if (line.status === "rejected") {
+            reasons.push(line.index === undefined ? line.error : `[${line.index}] ${line.error}`);
+          } else if (line.status === "done") {
+            done = true;
+            break;
+          }
+        }
+      } catch (err) {
+        if (attempt > 0 || this.#closed.signal.aborted) throw err;
+        continue;
+      }
+      if (!done && attempt === 0 && !this.#closed.signal.aborted) continue;
+      if (reasons.length > 0) throw new RejectedError(reasons, ids);
+      return ids;
     }
-    if (reasons.length > 0) throw new RejectedError(reasons, ids);
-    return ids;
   }
 
   /**

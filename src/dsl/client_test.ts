@@ -75,7 +75,11 @@ Deno.test("run() sends an awaiting envelope and gives one result per node", asyn
   try {
     const steward = await connect({ socket: agent.path });
     const results = await steward.run(to("ship1").cli("echo hello"), { timeoutMs: 2500 });
-    assertEquals(agent.envelopes[0], {
+    // Every message carries an idempotency key of its own (see the send() resend test).
+    const [sent] = agent.envelopes[0].messages as { idempotencyKey: string }[];
+    const { idempotencyKey, ...message } = sent;
+    assertMatch(idempotencyKey, /^[0-9a-f-]{36}$/);
+    assertEquals({ ...agent.envelopes[0], messages: [message] }, {
       stewardClient: 1,
       await: true,
       timeout: 3,
@@ -163,6 +167,31 @@ Deno.test("close() stops the client: later calls throw", async () => {
     const steward = await connect({ socket: agent.path });
     steward.close();
     await assertRejects(() => steward.send(to("ship1").ping()), /client is closed/);
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("send() tries once more, with the same idempotency keys, when the connection is lost before the last answer", async () => {
+  let calls = 0;
+  const agent = await fakeAgent((envelope) => {
+    calls++;
+    // First connection: stored, but closed before "done" (the agent died answering).
+    if (calls === 1) return [accepted("a", "ship1")];
+    // The resend is answered with the first id, as the agent does for a key it holds.
+    assertEquals(envelope.messages.length, 1);
+    return [{ ...accepted("a", "ship1"), duplicate: true }, { status: "done" }];
+  });
+  try {
+    const steward = await connect({ socket: agent.path });
+    const ids = await steward.send(to("ship1").cli("echo hello"));
+    assertEquals(ids, ["a"]);
+    assertEquals(agent.envelopes.length, 2);
+    const keys = agent.envelopes.map((e) =>
+      (e.messages as { idempotencyKey: string }[])[0].idempotencyKey
+    );
+    assertMatch(keys[0], /^[0-9a-f-]{36}$/);
+    assertEquals(keys[1], keys[0]);
   } finally {
     await agent.close();
   }

@@ -73,6 +73,11 @@ export interface SeedMessage {
   data?: string;
   /** The operation of a `REQOpCommand`. */
   operation?: Operation;
+  /**
+   * Makes a resend safe: the agent answers a message sent again with the same key with the
+   * first one's ids instead of running it again. The client gives every message a new one.
+   */
+  idempotencyKey?: string;
 }
 
 // The agent's zod schema is the source of truth: this fails `deno check` if they drift apart.

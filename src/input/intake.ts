@@ -14,10 +14,19 @@ import { methodNamed } from "../methods/table.ts";
 import { dataCommandRefusal } from "../methods/command_with_data.ts";
 import { COMMAND_METHODS } from "../security/acl.ts";
 import type { IntakePort } from "./intake_port.ts";
+import { type KeyRecord, MAX_KEY_LENGTH } from "../store/idempotency_keys.ts";
 
 /** The answer to one input message. */
 export type Answer =
-  | { status: "accepted"; index: number; id: string; toNode: string; method: string }
+  | {
+    status: "accepted";
+    index: number;
+    id: string;
+    toNode: string;
+    method: string;
+    /** Sent before with the same idempotencyKey: this is the first one's id, nothing new. */
+    duplicate?: true;
+  }
   | { status: "rejected"; index?: number; error: string };
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -100,6 +109,7 @@ export function parseInput(bytes: Uint8Array): { value: unknown } | { error: str
  * ```ts
  * import { intake } from "./intake.ts";
  * import type { IntakePort } from "./intake_port.ts";
+import { type KeyRecord, MAX_KEY_LENGTH } from "../store/idempotency_keys.ts";
  * import { defaultConfig } from "../config.ts";
  * import { Outbox } from "../node/outbox.ts";
  * // A node that keeps nothing: an outbox over no store, and refusals printed.
@@ -166,15 +176,26 @@ export async function intakeValue(node: IntakePort, raw: unknown, input: string)
   const accepted: Message[] = [];
   const stored: Promise<void>[] = [];
   let pending: Message[] = [];
+  let pendingKeys: { key: string; record: KeyRecord }[] = [];
+  // Keys seen before (or by another input now), read in one go; the new ones are ours to
+  // settle, each once its slice is stored or not.
+  const seen = await claimKeys(node, items);
+  const mine = new Map<string, KeyRecord>();
+  const submittedKeys = new Set<string>();
   // Stored and sent a slice at a time: the first commands of a long array leave (and their
   // results come back) while the rest is still being checked, and a commit holds a slice.
   const submitPending = () => {
     const slice = pending;
+    const keys = pendingKeys;
     pending = [];
+    pendingKeys = [];
+    for (const { key } of keys) submittedKeys.add(key);
+    const writes = keys.map(({ key, record }) => node.idempotency!.write(key, record));
     // Sent while its commit is in flight; "accepted" is answered only once it is durable.
-    const done = node.submit(slice, [], { sendEarly: true }).then(
-      () => {},
+    const done = node.submit(slice, writes, { sendEarly: true }).then(
+      () => keys.forEach(({ key, record }) => node.idempotency!.settle(key, record)),
       (err) => {
+        keys.forEach(({ key }) => node.idempotency!.settle(key, undefined));
         const error = `not stored: ${(err as Error).message}`;
         const ids = new Set(slice.map((m) => m.id));
         for (const [i, a] of answers.entries()) {
@@ -185,35 +206,76 @@ export async function intakeValue(node: IntakePort, raw: unknown, input: string)
     );
     stored.push(done);
   };
-  for (const [index, item] of items.entries()) {
-    if (item === null || typeof item !== "object" || Array.isArray(item)) {
-      answers.push(reject("expected a message object", index));
-      continue;
+  try {
+    for (const [index, item] of items.entries()) {
+      if (item === null || typeof item !== "object" || Array.isArray(item)) {
+        answers.push(reject("expected a message object", index));
+        continue;
+      }
+      const parsed = inputMessageSchema.safeParse(normalizeSpellings(item));
+      if (!parsed.success) {
+        answers.push(reject(describeIssues(parsed.error.issues), index));
+        continue;
+      }
+      const why = refusal(parsed.data, node.config.maxMessageSize);
+      if (why) {
+        answers.push(reject(why, index));
+        continue;
+      }
+      const key = parsed.data.idempotencyKey;
+      const before = key === undefined ? undefined : seen.get(key) ?? mine.get(key);
+      if (before) {
+        for (const r of before.ids) {
+          answers.push({ status: "accepted", index, ...r, duplicate: true });
+        }
+        continue;
+      }
+      const stamped = node.stamp(parsed.data);
+      for (const m of stamped) {
+        accepted.push(m);
+        pending.push(m);
+        answers.push({ status: "accepted", index, id: m.id, toNode: m.toNode, method: m.method });
+      }
+      if (key !== undefined && node.idempotency) {
+        const record = {
+          ids: stamped.map((m) => ({ id: m.id, toNode: m.toNode, method: m.method })),
+          at: Date.now(),
+        };
+        mine.set(key, record);
+        pendingKeys.push({ key, record });
+      }
+      if (pending.length >= SUBMIT_SLICE) {
+        submitPending();
+        // Lets the outbox send the slice before the next one is checked.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
-    const parsed = inputMessageSchema.safeParse(normalizeSpellings(item));
-    if (!parsed.success) {
-      answers.push(reject(describeIssues(parsed.error.issues), index));
-      continue;
-    }
-    const why = refusal(parsed.data, node.config.maxMessageSize);
-    if (why) {
-      answers.push(reject(why, index));
-      continue;
-    }
-    for (const m of node.stamp(parsed.data)) {
-      accepted.push(m);
-      pending.push(m);
-      answers.push({ status: "accepted", index, id: m.id, toNode: m.toNode, method: m.method });
-    }
-    if (pending.length >= SUBMIT_SLICE) {
-      submitPending();
-      // Lets the outbox send the slice before the next one is checked.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+    if (pending.length > 0 || pendingKeys.length > 0) submitPending();
+  } finally {
+    // Claimed and never stored (refused, or an error above): free for a resend.
+    for (const [key, record] of seen) {
+      if (record === undefined && !submittedKeys.has(key)) node.idempotency?.settle(key, undefined);
     }
   }
-  if (pending.length > 0) submitPending();
   await Promise.all(stored);
   return { answers, messages: accepted };
+}
+
+/**
+ * Claims the idempotency keys of the items that carry one (a string; the schema checks them
+ * later): a map from each key to the record of an earlier message, or to undefined for a new
+ * key, which is then the caller's to settle.
+ */
+async function claimKeys(
+  node: IntakePort,
+  items: readonly unknown[],
+): Promise<Map<string, KeyRecord | undefined>> {
+  if (!node.idempotency) return new Map();
+  const keys = items.flatMap((item) => {
+    const key = (item as { idempotencyKey?: unknown } | null)?.idempotencyKey;
+    return typeof key === "string" && key.length > 0 && key.length <= MAX_KEY_LENGTH ? [key] : [];
+  });
+  return keys.length === 0 ? new Map() : await node.idempotency.claim(keys);
 }
 
 /** Messages of one input stored and sent together (see {@linkcode intakeValue}). */

@@ -10,6 +10,7 @@ import type { InputMessage, Message } from "../message/schema.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Supervisor } from "../node/supervisor.ts";
 import type { KvWrite } from "../store/kv_batcher.ts";
+import type { IdempotencyKeys } from "../store/idempotency_keys.ts";
 
 /** A reply handled on this node, as seen by local waiters (the playbook client). */
 export type ReplyListener = (reply: Message) => void;
@@ -53,4 +54,6 @@ export interface IntakePort {
   reportError(text: string, about?: Message): void;
   /** Prints a line on the node's output. */
   print(line: string): void;
+  /** The idempotency keys of inputs (absent: keys are taken but not remembered). */
+  readonly idempotency?: Pick<IdempotencyKeys, "claim" | "settle" | "write">;
 }

@@ -106,7 +106,15 @@ const operatorFields = {
 };
 
 /** What an operator or playbook sends into an agent (one element of the input array). */
-export const inputMessageSchema = z.object(operatorFields).strict().refine(
+export const inputMessageSchema = z.object({
+  ...operatorFields,
+  /**
+   * Chosen by the client: a message sent again with the same key while the node remembers it
+   * (-dedupRetentionSeconds) is answered with the first one's ids, not stored or run again.
+   */
+  idempotencyKey: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters")
+    .optional(),
+}).strict().refine(
   (m) => m.toNode !== undefined || m.toNodes !== undefined,
   { message: "toNode or toNodes is required", path: ["toNode"] },
 );

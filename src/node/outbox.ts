@@ -101,7 +101,8 @@ export class Outbox {
   stamp(input: InputMessage): Message[] {
     const nodes = [...new Set([...(input.toNodes ?? []), ...(input.toNode ? [input.toNode] : [])])];
     const c = this.#deps.config;
-    const { toNodes: _ignored, ...rest } = input;
+    // The key stays at intake (see IdempotencyKeys): it is not part of what is sent.
+    const { toNodes: _ignored, idempotencyKey: _key, ...rest } = input;
     return nodes.map((toNode) => ({
       ...rest,
       toNode,

@@ -67,6 +67,12 @@ Deno.test("stamp() makes one message per distinct node, with the defaults it lea
   );
 });
 
+Deno.test("stamp() leaves the input's idempotency key out of the messages it makes", () => {
+  const { outbox } = fakeOutbox();
+  const [m] = outbox.stamp({ ...input, toNode: "ship1", idempotencyKey: "k1" });
+  assertEquals("idempotencyKey" in m, false);
+});
+
 Deno.test("submit() remembers, persists, then counts and queues: accepted only once durable", async () => {
   const { outbox, calls, durable } = fakeOutbox();
   const [m] = outbox.stamp({ ...input, toNode: "ship1" });
