@@ -24,15 +24,15 @@ export interface RecoveryDeps {
   /** Queues a message to be sent (waits while the ring buffer is full). */
   queue: (m: Message) => Promise<void>;
   /** Stores the last process noted before their effect. */
-  journal: Pick<StoreJournal, "left" | "refused" | "leftHandled">;
+  journal: Pick<StoreJournal, "left" | "placements" | "refused" | "leftHandled">;
   /** Which messages were recorded as taken on or done. */
   dedup: Pick<DedupStore, "recorded" | "interrupted" | "record">;
   /** Runs a message here and replies; resolves once its "done" mark is durable. */
   execute: (m: Message, def: MethodDefinition) => Promise<void>;
   /** Sends `m` the error reply `error` (a failure is reported for a method without a reply). */
   replyError: (m: Message, def: MethodDefinition, error: string) => Promise<unknown>;
-  /** Reads and appends reply files, under the data folder's rules. */
-  replyFiles: Pick<ReplyFiles, "read" | "write">;
+  /** Sizes, cuts back and appends reply files, under the data folder's rules. */
+  replyFiles: Pick<ReplyFiles, "read" | "size" | "truncate" | "write">;
   /** Reports an error line (local log and central). */
   reportError: (text: string) => void;
   /** Writes a local log line. */
@@ -71,11 +71,6 @@ export interface RecoveryDeps {
 export class Recovery {
   #deps: RecoveryDeps;
   #recovering = new Set<string>();
-  /**
-   * The reply files read while the journal's stores are finished (nothing else writes then):
-   * each is read once, not once per store of a burst.
-   */
-  #reads: Map<string, string> | undefined;
 
   /** Recovery through `deps`. */
   constructor(deps: RecoveryDeps) {
@@ -105,20 +100,21 @@ export class Recovery {
 
   /**
    * Finishes, once, each store the last process noted in its journal and did not record in KV:
-   * its append is made unless the file already holds it. Journal lines without a valid MAC are
-   * reported, never acted on.
+   * its append is made unless its placement shows it was (see {@linkcode appendOnce}). Journal
+   * lines without a valid MAC are reported, never acted on.
    */
   async finishJournaledStores(): Promise<void> {
-    this.#reads = new Map();
-    try {
-      for (const m of this.#deps.journal.left) {
-        const def = methodNamed(m.method);
-        // Recorded in KV: marked done, or finished from its KV record by answerInterrupted.
-        if (!def?.runBeforeAck || await this.#deps.dedup.recorded(m.id)) continue;
-        await this.#finish(m, def);
-      }
-    } finally {
-      this.#reads = undefined;
+    // In the order their appends were placed in each file: one cut back to its offset after a
+    // torn append is followed by those placed after it.
+    const { placements } = this.#deps.journal;
+    const left = [...this.#deps.journal.left].sort((a, b) =>
+      (placements.get(a.id)?.offset ?? Infinity) - (placements.get(b.id)?.offset ?? Infinity)
+    );
+    for (const m of left) {
+      const def = methodNamed(m.method);
+      // Recorded in KV: marked done, or finished from its KV record by answerInterrupted.
+      if (!def?.runBeforeAck || await this.#deps.dedup.recorded(m.id)) continue;
+      await this.#finish(m, def);
     }
     this.#deps.journal.leftHandled();
     const n = this.#deps.journal.refused;
@@ -142,7 +138,7 @@ export class Recovery {
     for await (const record of this.#deps.dedup.interrupted()) {
       const def = methodNamed(record.message.method);
       if (def?.runBeforeAck && record.dataKept) {
-        // An append that already reached its file is not repeated (see appendUnlessPresent).
+        // An append that already reached its file is not repeated (see appendOnce).
         await this.#finish(record.message, def);
         continue;
       }
@@ -168,19 +164,34 @@ export class Recovery {
   }
 
   /**
-   * The append of a store being finished: it may or may not have reached the file before the
-   * process died, so it is made only when the file does not hold it already.
+   * The append of store `id` being finished: it may or may not have reached the file before
+   * the process died. Its placement in the journal (where it was to go, written before the
+   * append) decides, never the file's content: the file reaching past its end means it was
+   * made; ending at or before its offset, it was not; ending inside it, it was torn, and the
+   * file is cut back to its offset and the append made whole. Without a placement it had not
+   * started.
    */
-  async appendUnlessPresent(path: string, content: string): Promise<void> {
-    const reads = this.#reads;
-    // Under the same rules as a write: a link planted meanwhile is refused, not read.
-    const existing = reads?.get(path) ?? await this.#deps.replyFiles.read(path);
-    if (content !== "" && existing.includes(content)) {
-      reads?.set(path, existing);
-      return;
+  async appendOnce(id: string, path: string, content: string): Promise<void> {
+    const placed = this.#deps.journal.placements.get(id);
+    if (placed && placed.path === path) {
+      const size = this.#deps.replyFiles.size(path);
+      if (size >= placed.offset + placed.length) return;
+      if (size > placed.offset) {
+        this.#deps.log(
+          `${this.#deps.nodeName}: ${path}: the append of ${id} was torn by the crash; ` +
+            `cut back to ${placed.offset} bytes and made again`,
+        );
+        this.#deps.replyFiles.truncate(path, placed.offset);
+      }
     }
+    await this.#deps.replyFiles.write(path, content, "append", id);
+  }
+
+  /** Being replaced by {@linkcode appendOnce} (the caller moves to it in the next commit). */
+  async appendUnlessPresent(path: string, content: string): Promise<void> {
+    const existing = await this.#deps.replyFiles.read(path);
+    if (content !== "" && existing.includes(content)) return;
     await this.#deps.replyFiles.write(path, content, "append");
-    reads?.set(path, existing + content);
   }
 
   async #finish(m: Message, def: MethodDefinition): Promise<void> {

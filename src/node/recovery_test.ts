@@ -2,6 +2,7 @@ import { assertEquals } from "../../test/assert.ts";
 import { testMessage } from "../../test/message_fixture.ts";
 import type { Message } from "../message/schema.ts";
 import type { DedupRecord } from "../store/dedup_store.ts";
+import type { Placement } from "../store/store_journal.ts";
 import { Recovery, type RecoveryDeps } from "./recovery.ts";
 
 type Running = DedupRecord & { state: "running" };
@@ -15,6 +16,7 @@ function fakeRecovery(
     recorded?: string[];
     interrupted?: Running[];
     files?: Record<string, string>;
+    placements?: Placement[];
   } = {},
 ) {
   const calls: string[] = [];
@@ -33,6 +35,7 @@ function fakeRecovery(
     queue: (m) => Promise.resolve(void calls.push(`queue ${m.id}`)),
     journal: {
       left: left.journal ?? [],
+      placements: new Map((left.placements ?? []).map((p) => [p.id, p])),
       refused: left.refused ?? 0,
       leftHandled: () => void calls.push("leftHandled"),
     },
@@ -46,15 +49,21 @@ function fakeRecovery(
     execute: async (m, def) => {
       const during = recovery.recovering.has(m.id) ? "recovering" : "not recovering";
       calls.push(`execute ${m.id} ${def.name} ${during}`);
-      if (def.name === "REQToFileAppend") await recovery.appendUnlessPresent("/f", m.data);
+      if (def.name === "REQToFileAppend") await recovery.appendOnce(m.id, "/f", m.data);
     },
     replyError: (m, def, error) =>
       Promise.resolve(void calls.push(`reply ${m.id} ${def.name}: ${error}`)),
     replyFiles: {
-      read: (path) =>
-        Promise.resolve(void calls.push(`read ${path}`)).then(() => files[path] ?? ""),
-      write: (path, content) => {
-        calls.push(`append ${path} ${content}`);
+      read: (path) => Promise.resolve(files[path] ?? ""),
+      size: (path) => new TextEncoder().encode(files[path] ?? "").length,
+      truncate: (path, length) => {
+        calls.push(`truncate ${path} ${length}`);
+        files[path] = new TextDecoder().decode(
+          new TextEncoder().encode(files[path] ?? "").subarray(0, length),
+        );
+      },
+      write: (path, content, _mode, id) => {
+        calls.push(`append ${path} ${content} as ${id}`);
         files[path] = (files[path] ?? "") + content;
         return Promise.resolve();
       },
@@ -96,24 +105,48 @@ Deno.test("finishJournaledStores() finishes only stores KV has no record of, the
   await recovery.finishJournaledStores();
   assertEquals(calls, [
     "execute s1 REQToFileAppend recovering",
-    "read /f",
-    "append /f one\n",
+    "append /f one\n as s1",
     "leftHandled",
   ]);
   assertEquals(files, { "/f": "one\n" });
   assertEquals(recovery.recovering.size, 0);
 });
 
-Deno.test("finishJournaledStores() reads each reply file once and skips appends it already holds", async () => {
+Deno.test("finishJournaledStores() decides by each store's placement, never by what the file holds", async () => {
   const { recovery, calls, files } = fakeRecovery({
-    journal: [store("s1", "one\n"), store("s2", "two\n"), store("s3", "three\n")],
-    files: { "/f": "one\n" },
+    // Three identical replies: two reached the file before the crash, the third had not.
+    journal: [store("s1", "ok\n"), store("s2", "ok\n"), store("s3", "ok\n")],
+    placements: [
+      { id: "s1", path: "/f", offset: 0, length: 3 },
+      { id: "s2", path: "/f", offset: 3, length: 3 },
+      { id: "s3", path: "/f", offset: 6, length: 3 },
+    ],
+    files: { "/f": "ok\nok\n" },
   });
   await recovery.finishJournaledStores();
   assertEquals(calls.filter((c) => !c.startsWith("execute")), [
-    "read /f",
-    "append /f two\n",
-    "append /f three\n",
+    "append /f ok\n as s3",
+    "leftHandled",
+  ]);
+  assertEquals(files, { "/f": "ok\nok\nok\n" });
+});
+
+Deno.test("finishJournaledStores() cuts a torn append back and makes it whole, then those placed after it", async () => {
+  const { recovery, calls, files } = fakeRecovery({
+    // Listed out of order; s2's append was torn after two bytes, s3 was placed after it.
+    journal: [store("s3", "three\n"), store("s2", "two\n"), store("s1", "one\n")],
+    placements: [
+      { id: "s1", path: "/f", offset: 0, length: 4 },
+      { id: "s2", path: "/f", offset: 4, length: 4 },
+      { id: "s3", path: "/f", offset: 8, length: 6 },
+    ],
+    files: { "/f": "one\ntw" },
+  });
+  await recovery.finishJournaledStores();
+  assertEquals(calls.filter((c) => !c.startsWith("execute") && !c.startsWith("log")), [
+    "truncate /f 4",
+    "append /f two\n as s2",
+    "append /f three\n as s3",
     "leftHandled",
   ]);
   assertEquals(files, { "/f": "one\ntwo\nthree\n" });
@@ -156,8 +189,7 @@ Deno.test("answerInterrupted() finishes a kept store, runs a command that never 
   const error = "ship1 restarted while running this message; not run again (at most once)";
   assertEquals(calls, [
     "execute kept REQToFileAppend recovering",
-    "read /f",
-    "append /f x\n",
+    "append /f x\n as kept",
     `reply lost REQToFileAppend: ${error}`,
     "record lost done",
     `reply cmd REQCliCommand: ${error}`,
@@ -168,12 +200,4 @@ Deno.test("answerInterrupted() finishes a kept store, runs a command that never 
     `reply queued-big REQCliCommand: ${error}`,
     "record queued-big done",
   ]);
-});
-
-Deno.test("appendUnlessPresent() outside a journal pass reads the file every time", async () => {
-  const { recovery, calls } = fakeRecovery({ files: { "/f": "a" } });
-  await recovery.appendUnlessPresent("/f", "a");
-  await recovery.appendUnlessPresent("/f", "b");
-  await recovery.appendUnlessPresent("/f", "b");
-  assertEquals(calls, ["read /f", "read /f", "append /f b", "read /f"]);
 });

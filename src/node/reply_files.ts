@@ -37,7 +37,19 @@ interface Pending {
   /** True when the batch starts by replacing the file's content. */
   replace: boolean;
   chunks: string[];
+  /** The message id of each chunk, when the caller gave one (see {@linkcode WriteLedger}). */
+  ids: (string | undefined)[];
   done: PromiseWithResolvers<void>;
+}
+
+/**
+ * Told where each append of a message goes before it is written: the message id, the file,
+ * the offset and the length in bytes. After a crash this, not the file's content, tells
+ * whether the append was made (see `Recovery.appendOnce`). It must be written before the
+ * append reaches the kernel; when it throws, nothing is written.
+ */
+export interface WriteLedger {
+  place(id: string, path: string, offset: number, length: number): void;
 }
 
 interface FileState {
@@ -79,23 +91,32 @@ export class ReplyFiles {
   #modes: TreeModes;
 
   /** A writer for files under `root`, created with `modes` (default 0600 files, 0700 folders). */
-  constructor(root: string, modes: TreeModes = PRIVATE_MODES) {
+  constructor(root: string, modes: TreeModes = PRIVATE_MODES, ledger?: WriteLedger) {
     this.#root = root;
     this.#modes = modes;
+    this.#ledger = ledger;
   }
+
+  #ledger: WriteLedger | undefined;
 
   /**
    * Appends `content` to `path`, or replaces the file with it; resolves once it is written.
-   * Writes to one path happen in the order of the calls.
+   * Writes to one path happen in the order of the calls. An append with the `id` of its
+   * message is placed in the ledger first.
    */
-  write(path: string, content: string, mode: "write" | "append"): Promise<void> {
+  write(path: string, content: string, mode: "write" | "append", id?: string): Promise<void> {
     let file = this.#files.get(path);
     if (!file) {
       file = { pending: undefined, writing: Promise.resolve() };
       this.#files.set(path, file);
     }
     if (!file.pending) {
-      const batch: Pending = { replace: false, chunks: [], done: Promise.withResolvers() };
+      const batch: Pending = {
+        replace: false,
+        chunks: [],
+        ids: [],
+        done: Promise.withResolvers(),
+      };
       file.pending = batch;
       const state = file;
       // Runs after the write in progress: everything queued by then goes in one write.
@@ -105,7 +126,11 @@ export class ReplyFiles {
       // A replacement makes whatever was queued before it irrelevant.
       file.pending.replace = true;
       file.pending.chunks = [content];
-    } else file.pending.chunks.push(content);
+      file.pending.ids = [undefined];
+    } else {
+      file.pending.chunks.push(content);
+      file.pending.ids.push(id);
+    }
     return file.pending.done.promise;
   }
 
@@ -117,7 +142,7 @@ export class ReplyFiles {
   async #flush(path: string, state: FileState, batch: Pending): Promise<void> {
     state.pending = undefined;
     try {
-      await this.#writeOnce(path, batch.chunks.join(""), !batch.replace);
+      await this.#writeOnce(path, batch, !batch.replace);
       batch.done.resolve();
     } catch (err) {
       this.#folders.delete(dirname(path));
@@ -153,18 +178,55 @@ export class ReplyFiles {
     }
   }
 
-  async #writeOnce(path: string, text: string, append: boolean): Promise<void> {
+  async #writeOnce(path: string, batch: Pending, append: boolean): Promise<void> {
     try {
-      await this.#writeChecked(path, text, append);
+      await this.#writeChecked(path, batch, append);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound || err instanceof FolderChangedError)) throw err;
       // The folder was removed (or replaced) since we checked it: check or make it again, once.
       this.#folders.delete(dirname(path));
-      await this.#writeChecked(path, text, append);
+      await this.#writeChecked(path, batch, append);
     }
   }
 
-  async #writeChecked(path: string, text: string, append: boolean): Promise<void> {
+  /**
+   * The size of the reply file at `path`, under the same rules as a write; 0 when it does not
+   * exist.
+   *
+   * @throws {UnsafeReplyFileError} when a link or something not a file is in the way.
+   */
+  size(path: string): number {
+    try {
+      this.#checkFolder(dirname(path), false);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return 0;
+      throw err;
+    }
+    const info = this.#checkFile(path);
+    return info && !info.isFifo ? info.size : 0;
+  }
+
+  /**
+   * Cuts the reply file at `path` back to `length` bytes (an append torn by a crash), under the
+   * same rules as a write.
+   *
+   * @throws {UnsafeReplyFileError} when a link or something not a file is in the way.
+   */
+  truncate(path: string, length: number): void {
+    const folder = dirname(path);
+    const id = this.#checkFolder(folder, false);
+    const before = this.#checkFile(path);
+    if (!before || before.isFifo) return;
+    const file = Deno.openSync(path, { write: true });
+    try {
+      this.#checkOpened(file, path, before, folder, id);
+      file.truncateSync(length);
+    } finally {
+      file.close();
+    }
+  }
+
+  async #writeChecked(path: string, batch: Pending, append: boolean): Promise<void> {
     const folder = dirname(path);
     const cached = this.#folders.get(folder);
     // A folder checked earlier must still be that folder: if a link replaced it since, even the
@@ -181,7 +243,7 @@ export class ReplyFiles {
       this.#checkOpened(file, path, before, folder, id);
       if (!before && (this.#modes.file & 0o077)) Deno.chmodSync(path, this.#modes.file);
       if (!append && !fifo) file.truncateSync(0);
-      const bytes = encoder.encode(text);
+      const bytes = this.#placed(path, file, batch, append && !fifo);
       const now = performance.now();
       const burst = now - this.#lastWriteAt < BURST_GAP_MS;
       this.#lastWriteAt = now;
@@ -195,6 +257,30 @@ export class ReplyFiles {
     } finally {
       file.close();
     }
+  }
+
+  /**
+   * The bytes of `batch`; with `place`, each chunk of a message is first placed in the ledger
+   * at the offset it will have.
+   */
+  #placed(path: string, file: Deno.FsFile, batch: Pending, place: boolean): Uint8Array {
+    if (!place || !this.#ledger || batch.ids.every((id) => id === undefined)) {
+      return encoder.encode(batch.chunks.join(""));
+    }
+    const parts = batch.chunks.map((c) => encoder.encode(c));
+    let at = file.statSync().size;
+    for (const [i, part] of parts.entries()) {
+      const id = batch.ids[i];
+      if (id !== undefined) this.#ledger.place(id, path, at, part.length);
+      at += part.length;
+    }
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part, offset);
+      offset += part.length;
+    }
+    return bytes;
   }
 
   /**

@@ -140,3 +140,40 @@ Deno.test("ReplyFiles.write() refuses a file with other hard links", async () =>
   assertEquals(await Deno.readTextFile(`${dir}/elsewhere`), "kept\n");
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("ReplyFiles places each append of a message in the ledger, at its offset, before writing it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const placed: string[] = [];
+    let refuse = false;
+    const files = new ReplyFiles(dir, undefined, {
+      place(id, path, offset, length) {
+        if (refuse) throw new Error("journal full");
+        // Placed before the bytes reach the file.
+        const size = (() => {
+          try {
+            return Deno.statSync(path).size;
+          } catch {
+            return 0;
+          }
+        })();
+        placed.push(`${id} ${path.slice(dir.length)} ${offset} ${length} (file ${size})`);
+      },
+    });
+    const path = `${dir}/cli/ship1/out`;
+    await files.write(path, "x\n", "append"); // No id: not placed.
+    await Promise.all([
+      files.write(path, "ok\n", "append", "m1"),
+      files.write(path, "é\n", "append", "m2"), // Two bytes for one character.
+    ]);
+    assertEquals(placed, ["m1 /cli/ship1/out 2 3 (file 2)", "m2 /cli/ship1/out 5 3 (file 2)"]);
+    refuse = true;
+    await assertRejects(() => files.write(path, "lost\n", "append", "m3"), /journal full/);
+    assertEquals(await Deno.readTextFile(path), "x\nok\né\n");
+    assertEquals(files.size(path), 8);
+    files.truncate(path, 5);
+    assertEquals(await Deno.readTextFile(path), "x\nok\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

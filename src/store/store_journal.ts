@@ -5,6 +5,7 @@
  * @module
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { z } from "npm:zod@4.6.7";
 import { type Message, messageSchema } from "../message/schema.ts";
 import { MAX_KEPT_DATA } from "./dedup_store.ts";
 import { PRIVATE_FILE_MODE } from "./file_modes.ts";
@@ -57,6 +58,11 @@ const encoder = new TextEncoder();
 export class StoreJournal {
   /** Stores noted by an earlier process and never settled: each may or may not have been made. */
   readonly left: Message[];
+  /**
+   * Where an earlier process was about to append each message's reply (see
+   * {@linkcode place}): the latest placement of each id it did not settle.
+   */
+  readonly placements: ReadonlyMap<string, Placement>;
   /** Lines an earlier process left that carry no valid MAC: skipped, to be reported. */
   readonly refused: number;
   #path: string;
@@ -74,7 +80,12 @@ export class StoreJournal {
     path: string,
     key: Uint8Array,
     file: Deno.FsFile,
-    read: { left: Message[]; refused: number; bytes: number },
+    read: {
+      left: Message[];
+      placements: Map<string, Placement>;
+      refused: number;
+      bytes: number;
+    },
     emptyAfterMs: number,
   ) {
     this.#path = path;
@@ -82,6 +93,7 @@ export class StoreJournal {
     this.refused = read.refused;
     this.#file = file;
     this.left = read.left;
+    this.placements = read.placements;
     this.#bytes = read.bytes;
     this.#emptyAfterMs = emptyAfterMs;
   }
@@ -103,14 +115,16 @@ export class StoreJournal {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
     const left = new Map<string, Message>();
+    const placements = new Map<string, Placement>();
     const mac = macKey(key);
     let refused = 0;
     const lines = new TextDecoder().decode(bytes).split("\n");
     // Not fatal: a byte torn by a crash only spoils the line it is in.
     for (const [i, line] of lines.entries()) {
       if (line.trim() === "") continue;
-      const m = parseLine(line, mac);
-      if (m) left.set(m.id, m);
+      const entry = parseLine(line, mac);
+      if (entry && "placed" in entry) placements.set(entry.placed.id, entry.placed);
+      else if (entry) left.set(entry.id, entry);
       else if (i < lines.length - 1) refused++; // The unterminated last one is torn, not forged.
     }
     const file = Deno.openSync(path, { append: true, create: true, mode: PRIVATE_FILE_MODE });
@@ -118,7 +132,7 @@ export class StoreJournal {
       path,
       key,
       file,
-      { left: [...left.values()], refused, bytes: bytes.length },
+      { left: [...left.values()], placements, refused, bytes: bytes.length },
       emptyAfterMs,
     );
   }
@@ -157,9 +171,26 @@ export class StoreJournal {
     this.#bytes += bytes.length;
   }
 
-  /** The store of `id` is finished and its "done" mark durable: its line is no longer needed. */
+  /**
+   * Records, before it is made, that the append of message `id` goes to `path` at `offset`
+   * and is `length` bytes long: written at once (with any lines noted and not yet flushed).
+   * After a crash, the file's size then tells whether that append was made, whole or torn,
+   * whatever the file holds.
+   *
+   * @throws {Error} when the journal cannot be written; the append must not go ahead.
+   */
+  place(id: string, path: string, offset: number, length: number): void {
+    const json = JSON.stringify({ placed: { id, path, offset, length } });
+    const line = encoder.encode(`${macOf(this.#key, json)} ${json}\n`);
+    this.#unwritten.push(line);
+    this.#pending.set(`${PLACED}${id}`, line);
+    this.flush();
+  }
+
+  /** The store of `id` is finished and its "done" mark durable: its lines are no longer needed. */
   settled(id: string): void {
-    if (this.#pending.delete(id)) this.#emptyIfIdle();
+    const noted = this.#pending.delete(id);
+    if (this.#pending.delete(`${PLACED}${id}`) || noted) this.#emptyIfIdle();
   }
 
   /** Every store in {@linkcode left} is finished and marked done in KV. */
@@ -283,14 +314,39 @@ function macOf(key: MacKey, json: string): string {
 
 const MAC_HEX = 64;
 
-function parseLine(line: string, key: MacKey): Message | undefined {
+/** Prefix of the pending-line key of a placement (ids never contain a colon). */
+const PLACED = "placed:";
+
+/** Where the append of a message's reply was to go (see {@linkcode StoreJournal.place}). */
+export interface Placement {
+  id: string;
+  path: string;
+  offset: number;
+  length: number;
+}
+
+const placementSchema = z.object({
+  placed: z.object({
+    id: z.string().min(1),
+    path: z.string().min(1),
+    offset: z.number().int().min(0),
+    length: z.number().int().min(0),
+  }).strict(),
+}).strict();
+
+function parseLine(line: string, key: MacKey): Message | { placed: Placement } | undefined {
   if (line.length < MAC_HEX + 2 || line[MAC_HEX] !== " ") return undefined;
   const json = line.slice(MAC_HEX + 1);
   const expected = encoder.encode(macOf(key, json));
   const given = encoder.encode(line.slice(0, MAC_HEX));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
-    const parsed = messageSchema.safeParse(JSON.parse(json));
+    const value = JSON.parse(json);
+    if (value && typeof value === "object" && "placed" in value) {
+      const placed = placementSchema.safeParse(value);
+      return placed.success ? placed.data : undefined;
+    }
+    const parsed = messageSchema.safeParse(value);
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

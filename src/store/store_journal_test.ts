@@ -175,3 +175,36 @@ Deno.test("StoreJournal: each line is the HMAC-SHA256 of its JSON under the key,
     assertEquals(mac, createHmac("sha256", KEY).update(json).digest("hex"));
     assertEquals(JSON.parse(json).id, "a");
   }));
+
+Deno.test("StoreJournal: placements are written at once, left for the next start until settled, MAC-checked", () =>
+  withJournal((path) => {
+    const first = StoreJournal.open(path, KEY);
+    assert(first.note(pong("a")) && first.note(pong("b")));
+    first.place("a", "/data/x/ship1/out", 0, 7);
+    first.place("b", "/data/x/ship1/out", 7, 7);
+    first.settled("b"); // Its "done" mark is durable: neither line is needed.
+    first.close();
+    const second = StoreJournal.open(path, KEY);
+    assertEquals(second.left.map((m) => m.id), ["a", "b"]);
+    assertEquals([...second.placements.values()], [
+      { id: "a", path: "/data/x/ship1/out", offset: 0, length: 7 },
+      { id: "b", path: "/data/x/ship1/out", offset: 7, length: 7 },
+    ]);
+    second.leftHandled();
+    second.settled("a");
+    second.close();
+    // A planted placement (no valid MAC) is refused like a planted store.
+    Deno.writeTextFileSync(
+      path,
+      `${"0".repeat(64)} {"placed":{"id":"a","path":"/etc/passwd","offset":0,"length":1}}\n`,
+      { append: true },
+    );
+    const third = StoreJournal.open(path, KEY);
+    assertEquals(third.refused, 1);
+    // Only the genuine ones (still in the file until it is emptied), never the planted one.
+    assertEquals([...third.placements.values()].map((p) => p.path), [
+      "/data/x/ship1/out",
+      "/data/x/ship1/out",
+    ]);
+    third.close();
+  }));
