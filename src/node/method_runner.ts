@@ -1,0 +1,196 @@
+/**
+ * The method runner runs a received message's handler as a supervised process (through the
+ * bounded pool for `pooled` methods), sends its reply, and makes its "done" mark durable.
+ *
+ * @module
+ */
+import type { ReplyListener } from "../input/intake_port.ts";
+import type { Message } from "../message/schema.ts";
+import { type MethodDefinition, MethodError, type NodeServices } from "../methods/types.ts";
+import type { Metrics } from "../metrics.ts";
+import type { DedupStore } from "../store/dedup_store.ts";
+import type { KvBatcher, KvWrite } from "../store/kv_batcher.ts";
+import type { StoreJournal } from "../store/store_journal.ts";
+import { errorText } from "./error_text.ts";
+import { type Executor, ExecutorStoppedError } from "./executor.ts";
+import { methodDeadline } from "./method_deadline.ts";
+import type { ReplyResult } from "./replier.ts";
+import type { Supervisor } from "./supervisor.ts";
+
+/** What a {@linkcode MethodRunner} runs methods with and records their end through. */
+export interface MethodRunnerDeps {
+  /** The node as handlers see it. */
+  node: NodeServices;
+  /** Runs each method as a named, stoppable process. */
+  supervisor: Pick<Supervisor, "start" | "markRunning">;
+  /** The bounded pool of methods that do work (`pooled` in the method table). */
+  executor: Pick<Executor<Message>, "run">;
+  /** Whether the node is stopping. */
+  stopping(): boolean;
+  /** Sends the reply of a run, in one commit with `alongWith`; resolves whether it was made. */
+  reply(
+    m: Message,
+    def: MethodDefinition,
+    result: ReplyResult,
+    stream?: { seq?: number; final?: boolean },
+    alongWith?: readonly KvWrite[],
+    sendEarly?: boolean,
+  ): Promise<boolean>;
+  /** The journal of stores, flushed before a store's effect and settled after its mark. */
+  journal: Pick<StoreJournal, "flush" | "settled">;
+  /** Makes the "done" mark of a message. */
+  dedup: Pick<DedupStore, "doneMark">;
+  /** Commits "done" marks. */
+  batcher: Pick<KvBatcher, "defer" | "write">;
+  /** Ids of stores being finished after a restart interrupted them. */
+  recovering: ReadonlySet<string>;
+  /** Told of every reply handled here. */
+  replyListeners: ReadonlySet<ReplyListener>;
+  /** Where runs and reply latencies are counted. */
+  metrics: Pick<Metrics, "executed" | "endToEndLatency">;
+  /** The `peer` label of a message received. */
+  peer(m: Message): string;
+  /** Writes a local log line. */
+  log(line: string): void;
+}
+
+/**
+ * Runs received messages and replies to them.
+ *
+ * @example
+ * ```ts
+ * import { MethodRunner } from "./method_runner.ts";
+ * import { Supervisor } from "./supervisor.ts";
+ * import { methodNamed } from "../methods/table.ts";
+ * import type { NodeServices } from "../methods/types.ts";
+ * import { testMessage } from "../../test/message_fixture.ts";
+ * const replied: string[] = [];
+ * const runner = new MethodRunner({
+ *   node: {} as NodeServices,
+ *   supervisor: new Supervisor(),
+ *   executor: { run: (_m, task) => task() },
+ *   stopping: () => false,
+ *   reply: (_m, _def, result) => Promise.resolve(replied.push(result.data) > 0),
+ *   journal: { flush() {}, settled() {} },
+ *   dedup: { doneMark: (m) => ({ op: "delete", key: ["done", m.id] }) },
+ *   batcher: { defer: () => Promise.resolve(), write: () => Promise.resolve() },
+ *   recovering: new Set(),
+ *   replyListeners: new Set(),
+ *   metrics: { executed: { inc() {} }, endToEndLatency: { observe() {} } },
+ *   peer: (m) => m.fromNode,
+ *   log() {},
+ * });
+ * const def = { ...methodNamed("REQPing")!, handler: () => Promise.resolve({ data: "pong" }) };
+ * await runner.execute(testMessage(), def); // resolves once its run has ended
+ * console.assert(replied[0] === "pong");
+ * ```
+ */
+export class MethodRunner {
+  #deps: MethodRunnerDeps;
+
+  /** A runner over `deps`. */
+  constructor(deps: MethodRunnerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Runs `m` as a supervised process and replies; resolves when that process ends. */
+  execute(m: Message, def: MethodDefinition): Promise<void> {
+    const { supervisor } = this.#deps;
+    const ended = Promise.withResolvers<void>();
+    const name = `${def.name} ${m.id}`;
+    if (!def.pooled) {
+      supervisor.start("method", name, async (stop) => {
+        try {
+          await this.#run(m, def, stop);
+        } finally {
+          ended.resolve();
+        }
+      }, { method: def.name });
+      return ended.promise;
+    }
+    // Listed as queued until a slot is free; its methodTimeout counts from the start of its run.
+    const { id } = supervisor.start("method", name, async (stop) => {
+      let started = false;
+      try {
+        await this.#deps.executor.run(m, () => {
+          started = true;
+          supervisor.markRunning(id);
+          return this.#run(m, def, stop);
+        }, { signal: stop });
+      } catch (err) {
+        // Stopped with the node: its "running" record is answered at the next start.
+        if (started || this.#deps.stopping() || err instanceof ExecutorStoppedError) throw err;
+        await this.#run(m, def, stop, `not started: ${errorText(err)}`);
+      } finally {
+        ended.resolve();
+      }
+    }, { method: def.name, state: "queued" });
+    return ended.promise;
+  }
+
+  /** Runs `m` and replies; with `notRun`, replies with that error instead of running it. */
+  async #run(m: Message, def: MethodDefinition, stop: AbortSignal, notRun?: string): Promise<void> {
+    const deps = this.#deps;
+    const deadline = methodDeadline(stop, m.methodTimeout * 1000);
+    const signal = deadline.signal;
+    let seq = 0;
+    const emit = async (data: string) => {
+      await deps.reply(m, def, { ok: true, data }, { seq: seq++ });
+    };
+    let result: ReplyResult;
+    try {
+      // A store's journal line reaches the kernel before its effect (see StoreJournal).
+      if (def.runBeforeAck) this.#flushJournal();
+      if (notRun !== undefined) throw new MethodError(notRun);
+      const out = await def.handler({ node: deps.node, message: m, signal, emit });
+      result = { ok: true, data: out.data };
+    } catch (err) {
+      const cause = (err as Error)?.cause as { stdout?: string } | undefined;
+      result = { ok: false, data: cause?.stdout ?? "", error: errorText(err) };
+    } finally {
+      deadline.clear();
+    }
+    deps.metrics.executed.inc({
+      method: m.method,
+      peer: deps.peer(m),
+      outcome: result.ok ? "ok" : "error",
+    });
+    if (m.isReply && m.previousMessage?.createdAt) {
+      deps.metrics.endToEndLatency.observe(
+        { method: m.previousMessage.method },
+        (Date.now() - m.previousMessage.createdAt) / 1000,
+      );
+    }
+    if (m.isReply) { for (const l of deps.replyListeners) l(m); }
+    // The "done" mark goes in the reply's commit: one commit fewer per message, and a crash
+    // leaves both or neither. A store has no reply; recovery never appends its data twice, so
+    // its mark may wait for the next commit.
+    const done = deps.dedup.doneMark(m);
+    const stream = seq > 0 ? { seq, final: true } : {};
+    // An instant method's reply is sent while its commit is in flight; a crash before the
+    // commit makes the method run again on the resend, and its reply (same id) a duplicate.
+    const early = def.instant === true;
+    // A store's journal line is settled once its "done" mark is durable, in every branch.
+    if (await deps.reply(m, def, result, stream, [done], early)) {
+      deps.journal.settled(m.id);
+      return;
+    }
+    if (def.runBeforeAck && !deps.recovering.has(m.id)) {
+      deps.batcher.defer([done]).then(
+        () => deps.journal.settled(m.id),
+        (err) => deps.log(`cannot mark ${m.id} done: ${errorText(err)}`),
+      );
+    } else {
+      await deps.batcher.write([done]);
+      deps.journal.settled(m.id);
+    }
+  }
+
+  #flushJournal(): void {
+    try {
+      this.#deps.journal.flush();
+    } catch (err) {
+      throw new MethodError(`cannot write the store journal: ${errorText(err)}`);
+    }
+  }
+}
