@@ -44,7 +44,7 @@ export interface HelloTickerDeps {
  *   stamp: (input) => [testMessage({ method: input.method, data: input.data })],
  *   submit: (messages) => {
  *     sent.push(messages[0].data);
- *     stop.abort(); // one hello is enough here
+ *     setTimeout(() => stop.abort(), 0); // one hello is enough here
  *     return Promise.resolve();
  *   },
  * }, stop.signal);

@@ -17,7 +17,7 @@ import type { InflightStore } from "../store/inflight_store.ts";
 import { errorText } from "./error_text.ts";
 import { Publisher, type PublishOutcome } from "./publisher.ts";
 
-/** Messages of a pooled method in flight to one node at once (see {@linkcode PublishOutcomes.publisher}). */
+/** Messages of a pooled method in flight to one node at once (see `publisher`). */
 const POOLED_WINDOW = 64;
 
 /** What {@linkcode PublishOutcomes} sends through and records outcomes in. */
