@@ -128,6 +128,8 @@ export interface Answer {
   toNode?: string;
   method?: string;
   error?: string;
+  /** Sent before with the same idempotency key: the first message's id. */
+  duplicate?: true;
 }
 
 /**

@@ -55,6 +55,8 @@ export class Node implements NodeServices, IntakePort {
   readonly supervisor: Supervisor;
   readonly metrics: Metrics;
   readonly hello: HelloStore;
+  /** Idempotency keys of the inputs (see `IntakePort`). */
+  readonly idempotency: resources.NodeStores["idempotency"];
   /** Signing, verification and ACL of this node. */
   readonly security: Security;
   /** Folder of the signing key, `config.json` and `acl.json` (the agent's CONFIG_FOLDER). */
@@ -104,9 +106,9 @@ export class Node implements NodeServices, IntakePort {
     const supervisor = this.supervisor = new Supervisor((info, err) =>
       this.reportError(`process ${info.kind} ${info.name} failed: ${errorText(err)}`)
     );
-    const stores = this.#stores = resources.nodeStores(kv, config, options);
+    const stores = this.#stores = resources.nodeStores(kv, config, { ...options, ledger: journal });
     const { batcher, inflight, dedup, chains, replyFiles } = stores;
-    this.hello = stores.hello;
+    ({ hello: this.hello, idempotency: this.idempotency } = stores);
     const outbox = this.#outbox = new Outbox({ config, inflight, chains, metrics });
     // What the stages share: each takes the parts its own `…Deps` interface names.
     const parts = {
@@ -146,7 +148,7 @@ export class Node implements NodeServices, IntakePort {
     this.#replyFileWriter = new ReplyFileWriter({
       ...parts,
       recovering: recovery.recovering,
-      appendRecovered: (_m, path, content) => recovery.appendUnlessPresent(path, content),
+      appendRecovered: (m, path, content) => recovery.appendOnce(m.id, path, content),
     });
     const executor = this.#executor = new Executor({
       maxConcurrent: maxConcurrentMethods(config.maxConcurrentMethods),

@@ -17,12 +17,13 @@ import { PRIVATE_FOLDER_MODE } from "../store/file_modes.ts";
 import { loadJournalKey } from "../store/journal_key.ts";
 import { CorruptDatabaseError, openKvFile } from "../store/kv_file.ts";
 import { StoreJournal } from "../store/store_journal.ts";
+import { IdempotencyKeys } from "../store/idempotency_keys.ts";
 import { DedupStore } from "../store/dedup_store.ts";
 import { HelloStore } from "../store/hello_store.ts";
 import { InflightStore } from "../store/inflight_store.ts";
 import { KvBatcher } from "../store/kv_batcher.ts";
 import { ReplyChains } from "./reply_chains.ts";
-import { ReplyFiles } from "./reply_files.ts";
+import { ReplyFiles, type WriteLedger } from "./reply_files.ts";
 import { connectBroker } from "../transport/nats.ts";
 import { errorText } from "./error_text.ts";
 import { dataModes, describeNodeFiles, tightenNodeFiles } from "./private_files.ts";
@@ -165,6 +166,8 @@ export interface NodeStores {
   chains: ReplyChains;
   /** Writes reply files inside the data folder. */
   replyFiles: ReplyFiles;
+  /** The idempotency keys of inputs. */
+  idempotency: IdempotencyKeys;
 }
 
 /**
@@ -183,7 +186,11 @@ export interface NodeStores {
 export function nodeStores(
   kv: Deno.Kv,
   config: Config,
-  options: { dedupRetentionMs?: number } = {},
+  options: {
+    dedupRetentionMs?: number;
+    /** Where each append is placed before it is made (the store journal). */
+    ledger?: WriteLedger;
+  } = {},
 ): NodeStores {
   const batcher = new KvBatcher(kv);
   const retentionMs = options.dedupRetentionMs ?? config.dedupRetentionSeconds * 1000;
@@ -194,7 +201,9 @@ export function nodeStores(
     hello: new HelloStore(kv),
     // A chain record lives as long as its request can still be answered (see ReplyChains).
     chains: new ReplyChains(kv),
-    replyFiles: new ReplyFiles(config.subscribersDataFolder, dataModes(config)),
+    replyFiles: new ReplyFiles(config.subscribersDataFolder, dataModes(config), options.ledger),
+    // Remembered as long as the ids of the messages they name.
+    idempotency: new IdempotencyKeys(kv, retentionMs),
   };
 }
 

@@ -32,7 +32,7 @@ export interface RecoveryDeps {
   /** Sends `m` the error reply `error` (a failure is reported for a method without a reply). */
   replyError: (m: Message, def: MethodDefinition, error: string) => Promise<unknown>;
   /** Sizes, cuts back and appends reply files, under the data folder's rules. */
-  replyFiles: Pick<ReplyFiles, "read" | "size" | "truncate" | "write">;
+  replyFiles: Pick<ReplyFiles, "size" | "truncate" | "write">;
   /** Reports an error line (local log and central). */
   reportError: (text: string) => void;
   /** Writes a local log line. */
@@ -53,7 +53,7 @@ export interface RecoveryDeps {
  *   databaseFolder: "/tmp",
  *   inflight: { list: async function* () {} },
  *   queue: (m) => Promise.resolve(void queued.push(m.id)),
- *   journal: { left: [], refused: 0, leftHandled() {} },
+ *   journal: { left: [], placements: new Map(), refused: 0, leftHandled() {} },
  *   dedup: {
  *     recorded: () => Promise.resolve(false),
  *     interrupted: async function* () {},
@@ -61,7 +61,7 @@ export interface RecoveryDeps {
  *   },
  *   execute: () => Promise.resolve(),
  *   replyError: () => Promise.resolve(),
- *   replyFiles: { read: () => Promise.resolve(""), write: () => Promise.resolve() },
+ *   replyFiles: { size: () => 0, truncate() {}, write: () => Promise.resolve() },
  *   reportError() {},
  *   log() {},
  * });
@@ -185,13 +185,6 @@ export class Recovery {
       }
     }
     await this.#deps.replyFiles.write(path, content, "append", id);
-  }
-
-  /** Being replaced by {@linkcode appendOnce} (the caller moves to it in the next commit). */
-  async appendUnlessPresent(path: string, content: string): Promise<void> {
-    const existing = await this.#deps.replyFiles.read(path);
-    if (content !== "" && existing.includes(content)) return;
-    await this.#deps.replyFiles.write(path, content, "append");
   }
 
   async #finish(m: Message, def: MethodDefinition): Promise<void> {

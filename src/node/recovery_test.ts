@@ -54,7 +54,6 @@ function fakeRecovery(
     replyError: (m, def, error) =>
       Promise.resolve(void calls.push(`reply ${m.id} ${def.name}: ${error}`)),
     replyFiles: {
-      read: (path) => Promise.resolve(files[path] ?? ""),
       size: (path) => new TextEncoder().encode(files[path] ?? "").length,
       truncate: (path, length) => {
         calls.push(`truncate ${path} ${length}`);

@@ -1,7 +1,7 @@
 /**
  * Where a handler's reply file goes and how it is written: inside the data folder, under the
- * folder and name its message asks for; an append of a store being recovered is made only if
- * the file does not hold it already.
+ * folder and name its message asks for, each append placed under its message's id; an append
+ * of a store being recovered is made only if its placement shows it was not.
  *
  * @module
  */
@@ -64,7 +64,7 @@ export class ReplyFileWriter {
     });
     const written = this.#deps.recovering.has(message.id) && mode === "append"
       ? this.#deps.appendRecovered(message, path, content)
-      : this.#deps.replyFiles.write(path, content, mode);
+      : this.#deps.replyFiles.write(path, content, mode, message.id);
     return written.then(() => path, (err) => {
       throw new MethodError(`Cannot write reply file "${path}": ${errorText(err)}`);
     });
