@@ -11,6 +11,7 @@ import type { MethodDefinition } from "../methods/types.ts";
 import type { Outbox } from "./outbox.ts";
 import type { PublishOutcome } from "./publisher.ts";
 import type { Supervisor } from "./supervisor.ts";
+import { errorText } from "./error_text.ts";
 
 /** The publisher of one subject, as the dispatcher uses it. */
 export interface SubjectPublisher {
@@ -128,8 +129,4 @@ export class Dispatcher {
     }, { method: def.name });
     return pub;
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -66,10 +66,13 @@ export async function sayHello(deps: HelloTickerDeps, signal: AbortSignal): Prom
     });
     // The hello announces our key to central, and which trusted set we hold.
     await deps.submit([{ ...message, ...deps.security.helloFields() }]);
+    // Aborted while the hello was being stored: a listener added now would never fire.
+    if (signal.aborted) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(done, every);
       function done() {
         clearTimeout(t);
+        signal.removeEventListener("abort", done);
         resolve();
       }
       signal.addEventListener("abort", done, { once: true });

@@ -143,6 +143,7 @@ export async function openNodeResources(
   } catch (err) {
     kv.close();
     journal.close();
+    await audit.close();
     throw new Error(`Cannot load the node's signing key and ACL: ${errorText(err)}`);
   }
   const metrics = await Metrics.open({

@@ -13,6 +13,7 @@ import type { InflightStore } from "../store/inflight_store.ts";
 import type { KvWrite } from "../store/kv_batcher.ts";
 import type { ReplyChains } from "./reply_chains.ts";
 import { RingBuffer } from "./ring_buffer.ts";
+import { errorText } from "./error_text.ts";
 
 /** What an {@linkcode Outbox} stamps with, stores in and counts on. */
 export interface OutboxDeps {
@@ -208,8 +209,4 @@ export class Outbox {
       if (!m.isReply) this.#deps.metrics.accepted.inc({ method: m.method, peer: m.toNode });
     }
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
