@@ -128,7 +128,8 @@ export async function openNodeResources(
   const journalPath = `${config.databaseFolder}/store_journal.log`;
   let journal: StoreJournal;
   try {
-    journal = StoreJournal.open(journalPath, await loadJournalKey(configFolder));
+    const key = await loadJournalKey(configFolder);
+    journal = StoreJournal.open(journalPath, key, undefined, config.maxMessageSize);
   } catch (err) {
     kv.close();
     await audit.close();

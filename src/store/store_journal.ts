@@ -74,6 +74,10 @@ export class StoreJournal {
   #leftHandled = false;
   #bytes: number;
   #emptyAfterMs: number;
+  /** Largest data a store line takes (the node's -maxMessageSize). */
+  #maxDataBytes: number;
+  /** Bytes of the lines in {@linkcode #pending}: what a compaction rewrites. */
+  #pendingBytes = 0;
   #emptyTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(
@@ -87,7 +91,9 @@ export class StoreJournal {
       bytes: number;
     },
     emptyAfterMs: number,
+    maxDataBytes: number,
   ) {
+    this.#maxDataBytes = maxDataBytes;
     this.#path = path;
     this.#key = macKey(key);
     this.refused = read.refused;
@@ -107,7 +113,12 @@ export class StoreJournal {
    *
    * @throws {Error} when the file cannot be read or opened for writing.
    */
-  static open(path: string, key: Uint8Array, emptyAfterMs: number = EMPTY_AFTER_MS): StoreJournal {
+  static open(
+    path: string,
+    key: Uint8Array,
+    emptyAfterMs: number = EMPTY_AFTER_MS,
+    maxDataBytes: number = MAX_KEPT_DATA,
+  ): StoreJournal {
     let bytes = new Uint8Array();
     try {
       bytes = Deno.readFileSync(path);
@@ -134,6 +145,7 @@ export class StoreJournal {
       file,
       { left: [...left.values()], placements, refused, bytes: bytes.length },
       emptyAfterMs,
+      maxDataBytes,
     );
   }
 
@@ -143,12 +155,13 @@ export class StoreJournal {
    * come before the store touches anything: a burst of stores then costs one write.
    */
   note(message: Message): boolean {
-    // The bound a KV record keeps data to: a bigger store takes the KV path.
-    if (message.data.length > MAX_KEPT_DATA) return false;
+    // Up to the largest message: a store recorded in KV keeps no data over 48 KiB, and one
+    // interrupted by a crash could then not be finished (its sender would get a duplicate ACK).
+    if (message.data.length > this.#maxDataBytes) return false;
     const json = JSON.stringify(message);
     const line = encoder.encode(`${macOf(this.#key, json)} ${json}\n`);
     this.#unwritten.push(line);
-    this.#pending.set(message.id, line);
+    this.#setPending(message.id, line);
     return true;
   }
 
@@ -160,7 +173,9 @@ export class StoreJournal {
    */
   flush(): void {
     if (this.#unwritten.length === 0) return;
-    if (this.#bytes > COMPACT_BYTES && this.#leftHandled) {
+    // Not while most of it is still pending (large stores in flight): a compaction would
+    // rewrite them at every flush.
+    if (this.#bytes > Math.max(COMPACT_BYTES, 2 * this.#pendingBytes) && this.#leftHandled) {
       this.#compact(); // Writes every pending line, the unwritten ones included.
       return;
     }
@@ -183,20 +198,32 @@ export class StoreJournal {
     const json = JSON.stringify({ placed: { id, path, offset, length } });
     const line = encoder.encode(`${macOf(this.#key, json)} ${json}\n`);
     this.#unwritten.push(line);
-    this.#pending.set(`${PLACED}${id}`, line);
+    this.#setPending(`${PLACED}${id}`, line);
     this.flush();
   }
 
   /** The store of `id` is finished and its "done" mark durable: its lines are no longer needed. */
   settled(id: string): void {
-    const noted = this.#pending.delete(id);
-    if (this.#pending.delete(`${PLACED}${id}`) || noted) this.#emptyIfIdle();
+    const noted = this.#deletePending(id);
+    if (this.#deletePending(`${PLACED}${id}`) || noted) this.#emptyIfIdle();
   }
 
   /** Every store in {@linkcode left} is finished and marked done in KV. */
   leftHandled(): void {
     this.#leftHandled = true;
     this.#emptyIfIdle();
+  }
+
+  #setPending(key: string, line: Uint8Array): void {
+    this.#pendingBytes += line.length - (this.#pending.get(key)?.length ?? 0);
+    this.#pending.set(key, line);
+  }
+
+  #deletePending(key: string): boolean {
+    const line = this.#pending.get(key);
+    if (!line) return false;
+    this.#pendingBytes -= line.length;
+    return this.#pending.delete(key);
   }
 
   /** Number of stores noted and not yet settled. */

@@ -138,12 +138,16 @@ Deno.test("StoreJournal: the journal file is created 0600", () =>
     assertEquals(Deno.statSync(path).mode! & 0o777, 0o600);
   }));
 
-Deno.test("StoreJournal: data too big for a line is not noted (the caller records it in KV)", () =>
+Deno.test("StoreJournal: data up to the node's largest message is noted; more is not (the caller records it in KV)", () =>
   withJournal((path) => {
-    const journal = StoreJournal.open(path, KEY);
-    assertEquals(journal.note(pong("big", "x".repeat(49 * 1024))), false);
-    assertEquals(journal.pending, 0);
+    const journal = StoreJournal.open(path, KEY, undefined, 2 * 1024 * 1024);
+    assertEquals(journal.note(pong("big", "x".repeat(1_200_000))), true);
+    assertEquals(journal.note(pong("bigger", "x".repeat(2 * 1024 * 1024 + 1))), false);
+    journal.flush();
     journal.close();
+    const again = StoreJournal.open(path, KEY);
+    assertEquals(again.left.map((m) => [m.id, m.data.length]), [["big", 1_200_000]]);
+    again.close();
   }));
 
 Deno.test("StoreJournal: a journal that is never idle is compacted to its pending lines", () =>
