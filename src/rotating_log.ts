@@ -48,7 +48,12 @@ export class RotatingLog {
    */
   static async open(path: string, options: RotatingLogOptions): Promise<RotatingLog> {
     const file = await openForAppend(path);
-    const size = (await file.stat()).size;
+    let size = (await file.stat()).size;
+    if (size > 0 && !(await endsWithNewline(path, size))) {
+      // A line torn by a crash (kill -9 mid-write): ended here, so that the first line of this
+      // process does not run on from it and both stay unreadable.
+      size += await file.write(new TextEncoder().encode("\n"));
+    }
     return new RotatingLog(path, options, file, size);
   }
 
@@ -126,5 +131,16 @@ async function renameIfThere(from: string, to: string): Promise<void> {
     await Deno.rename(from, to);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+async function endsWithNewline(path: string, size: number): Promise<boolean> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    await file.seek(size - 1, Deno.SeekMode.Start);
+    const last = new Uint8Array(1);
+    return (await file.read(last)) === 1 && last[0] === 0x0a;
+  } finally {
+    file.close();
   }
 }

@@ -35,10 +35,26 @@ Deno.test("RotatingLog with maxFiles 0 starts over; a write over the limit goes 
 
 Deno.test("RotatingLog continues an existing file and counts its size", async () => {
   const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/a.log`, "x".repeat(200));
+  await Deno.writeTextFile(`${dir}/a.log`, "x".repeat(199) + "\n");
   const log = await RotatingLog.open(`${dir}/a.log`, { maxBytes: 250, maxFiles: 1 });
   assertEquals(log.size, 200);
   await log.append(line("a"));
   log.close();
   assertEquals(await sizes(dir), { "a.log": 100, "a.log.1": 200 });
+});
+
+Deno.test("RotatingLog ends a line a crash tore before it appends its own", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/audit.log`;
+    await Deno.writeTextFile(path, '{"whole":1}\n{"torn":');
+    const log = await RotatingLog.open(path, { maxBytes: 1 << 20, maxFiles: 2 });
+    await log.append(new TextEncoder().encode('{"next":2}\n'));
+    log.close();
+    const lines = (await Deno.readTextFile(path)).split("\n");
+    assertEquals(lines, ['{"whole":1}', '{"torn":', '{"next":2}', ""]);
+    assertEquals(log.size, (await Deno.stat(path)).size);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
