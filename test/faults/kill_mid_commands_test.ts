@@ -2,7 +2,9 @@
  * Issue 15 (and 16, first point): kill -9 of ship1 in the middle of a long array of commands.
  * Each command runs at most once and gets exactly one answer: its result, or an error saying
  * it was interrupted. A command that had not started when ship1 died runs after the restart
- * instead of being answered "interrupted" (only a started one may be).
+ * instead of being answered "interrupted": only one recorded "started" may be, which is at most
+ * one per executor slot (a command killed between that record and its spawn never ran, and is
+ * answered "interrupted" too: the record must precede the spawn for at most once to hold).
  */
 import { assert, assertEquals } from "../assert.ts";
 import { Fleet, readOr, waitFor } from "../harness.ts";
@@ -91,9 +93,9 @@ Deno.test(
         assert((runCount.get(t) ?? 0) <= 1, `${t} ran ${runCount.get(t)} times`);
         assertEquals(answered(text, t), 1, `${t} was answered ${answered(text, t)} times`);
       }
-      for (const t of interrupted) {
-        assert(runCount.has(t), `${t} never started but was answered as interrupted`);
-      }
+      // At most one per slot was between its "started" record and its end (before the fix:
+      // 210 of 240, every command still queued).
+      assert(interrupted.length <= 2, `${interrupted.length} answered as interrupted`);
     } finally {
       await fleet.stop();
     }

@@ -2,8 +2,10 @@
  * Issue 16: kill -9 of central, of ship1, and of the broker at random moments while commands
  * with small and chunked (over the broker's 1 MB payload) replies flow, then a clean restart.
  * Per accepted message: it ran at most once, and was answered exactly once, with its result
- * intact or, only if it had started when its node was killed, with the error saying so (the
- * output of a command running through a kill of its node is not kept yet: see issue 16's spool).
+ * intact or, only if it was recorded "started" when its node was killed, with the error saying
+ * so: at most one per executor slot and kill of ship1 (the output of a command running through
+ * a kill of its node is not kept yet, and one killed between its "started" record and its spawn
+ * never ran: see issue 16's spool).
  * A client that lost its answers with central resends with the same idempotency keys.
  */
 import { assert, assertEquals } from "../assert.ts";
@@ -165,11 +167,11 @@ Deno.test(
         assertEquals(a.results + a.errors, 1, `${token} answered ${a.results + a.errors} times`);
         // Nothing but its one answer in its file: a result intact, or one error line.
         if (a.results === 1) assertEquals(a.text, expected(token, big), `${token} damaged`);
-        else {
-          interrupted++;
-          assert(runs.has(token), `${token} never ran but was answered: ${a.text.slice(0, 200)}`);
-        }
+        else interrupted++;
       }
+      const shipKills = kills.filter((k) => k.endsWith("ship1")).length;
+      // Only commands in one of ship1's four slots when it was killed may be interrupted.
+      assert(interrupted <= 4 * shipKills, `${interrupted} interrupted, ${shipKills} kills`);
       figure("random-kills", {
         seed,
         kills,
@@ -177,6 +179,7 @@ Deno.test(
         big: tokens.filter((t) => t.big).length,
         ran: runs.size,
         interrupted,
+        interruptedUnrun: tokens.filter((t) => !runs.has(t.token)).length,
       });
     } catch (err) {
       console.error(`seed ${seed}; kills: ${kills.join(", ")}`);
