@@ -13,7 +13,9 @@ export type ToSpawnWorker =
   /** Stop child `id` (its deadline passed or it was cancelled). */
   | { type: "stop"; id: number }
   /** The last chunk of child `id` was taken: read the next (backpressure). */
-  | { type: "more"; id: number };
+  | { type: "more"; id: number }
+  /** The thread is closing: kill every child's group now (the worker is terminated next). */
+  | { type: "killAll" };
 
 /** From the spawn worker to the agent's thread. */
 export type FromSpawnWorker =

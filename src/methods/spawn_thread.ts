@@ -90,8 +90,15 @@ export class SpawnThread {
 
   /** Ends the worker; children in flight are killed with their groups and fail. */
   close(): void {
-    this.#worker?.terminate();
+    const worker = this.#worker;
     this.#worker = undefined;
+    if (worker) {
+      // The worker knows every child it started, even one whose "started" has not reached
+      // this thread yet: it kills them all, then it is ended.
+      worker.postMessage({ type: "killAll" } satisfies ToSpawnWorker);
+      const timer = setTimeout(() => worker.terminate(), 250);
+      Deno.unrefTimer(timer);
+    }
     this.#failAll("the spawn thread was closed");
   }
 

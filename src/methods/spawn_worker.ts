@@ -7,10 +7,12 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { ChildStartError, runChild } from "./child_run.ts";
+import { ChildStartError, killGroup, runChild } from "./child_run.ts";
 import type { FromSpawnWorker, ToSpawnWorker } from "./spawn_protocol.ts";
 
 const stops = new Map<number, AbortController>();
+/** The pid of each child running, for killAll. */
+const pids = new Map<number, number>();
 const credits = new Map<number, () => void>();
 /** Runs asked for and not yet spawned, oldest first. */
 const toSpawn: Extract<ToSpawnWorker, { type: "run" }>[] = [];
@@ -53,7 +55,10 @@ async function run(message: Extract<ToSpawnWorker, { type: "run" }>): Promise<vo
     const result = await runChild(message.spec, {
       stop: stop.signal,
       onChunk,
-      onStart: (pid) => send({ type: "started", id, pid }),
+      onStart: (pid) => {
+        pids.set(id, pid);
+        send({ type: "started", id, pid });
+      },
     });
     send({ type: "done", id, result });
   } catch (err) {
@@ -66,6 +71,7 @@ async function run(message: Extract<ToSpawnWorker, { type: "run" }>): Promise<vo
   } finally {
     stops.delete(id);
     credits.delete(id);
+    pids.delete(id);
   }
 }
 
@@ -96,6 +102,11 @@ self.onmessage = (event: MessageEvent<ToSpawnWorker>) => {
     }
     case "more":
       credits.get(message.id)?.();
+      break;
+    case "killAll":
+      // Children the agent's thread may not have heard of yet (their "started" in flight).
+      toSpawn.length = 0;
+      for (const pid of pids.values()) killGroup(pid, "SIGKILL");
       break;
   }
 };
