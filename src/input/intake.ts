@@ -250,7 +250,7 @@ export async function intakeValue(node: IntakePort, raw: unknown, input: string)
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
     }
-    if (pending.length > 0 || pendingKeys.length > 0) submitPending();
+    if (pending.length > 0) submitPending();
   } finally {
     // Claimed and never stored (refused, or an error above): free for a resend.
     for (const [key, record] of seen) {

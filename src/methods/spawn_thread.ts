@@ -69,11 +69,6 @@ export class SpawnThread {
   #pending = new Map<number, Pending>();
   #nextId = 1;
 
-  /** Children running now. */
-  get running(): number {
-    return this.#pending.size;
-  }
-
   /** Runs `spec` to its end in the worker (see {@linkcode runChild}). */
   run(spec: ChildSpec, hooks: ChildHooks): Promise<ChildResult> {
     hooks.stop.throwIfAborted();
