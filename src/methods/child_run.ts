@@ -21,6 +21,11 @@ export interface ChildSpec {
   maxOutputBytes: number;
   /** Largest stderr kept; more is dropped. */
   maxErrorBytes: number;
+  /**
+   * The command's spool folder, when `command`/`args` start the spool wrapper (see
+   * `command_spool.ts`): its output and exit status are read from there, not from pipes.
+   */
+  spool?: string;
 }
 
 /** How a child that could not start failed. */
@@ -109,7 +114,8 @@ export async function runChild(spec: ChildSpec, hooks: ChildHooks): Promise<Chil
       ...(spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
       ...(spec.cwd ? { cwd: spec.cwd } : {}),
       stdin: "null",
-      stdout: "piped",
+      // A spooled command writes to its spool; the pipes carry only the wrapper's own errors.
+      stdout: spec.spool ? "null" : "piped",
       stderr: "piped",
       detached: spec.detached,
     }).spawn();
@@ -129,6 +135,18 @@ export async function runChild(spec: ChildSpec, hooks: ChildHooks): Promise<Chil
     killTimer ??= setTimeout(() => killGroup(child.pid, "SIGKILL"), 1000);
   };
   hooks.stop.addEventListener("abort", stop, { once: true });
+  if (spec.spool) {
+    try {
+      return await spooledResult(spec, spec.spool, child, hooks, () => {
+        if (!overflow) stop();
+        overflow = true;
+      }).then((out) => ({ ...out, overflow: out.overflow || overflow }));
+    } finally {
+      hooks.stop.removeEventListener("abort", stop);
+      killGroup(child.pid, "SIGKILL");
+      clearTimeout(killTimer);
+    }
+  }
   try {
     const [stdout, stderr, status] = await Promise.all([
       collect(child.stdout, spec.maxOutputBytes, hooks.onChunk, () => {
@@ -144,6 +162,124 @@ export async function runChild(spec: ChildSpec, hooks: ChildHooks): Promise<Chil
     // The leader may be gone while others in its group still run (`sleep 9 &`): end them too.
     killGroup(child.pid, "SIGKILL");
     clearTimeout(killTimer);
+  }
+}
+
+/** How often a spooled command's output is measured (and, streamed, read) while it runs. */
+const SPOOL_POLL_MS = 50;
+
+/**
+ * Waits for the spooled `child` (the wrapper) to end: its output is read from the spool, as
+ * it grows when streamed, and a command whose output passes `maxOutputBytes` is stopped.
+ */
+async function spooledResult(
+  spec: ChildSpec,
+  dir: string,
+  child: Deno.ChildProcess,
+  hooks: ChildHooks,
+  onOverflow: () => void,
+): Promise<ChildResult> {
+  const wrapperErrors = collect(child.stderr, spec.maxErrorBytes, undefined, () => {});
+  const out = await followSpool(dir, spec.maxOutputBytes, child.status, hooks.onChunk, onOverflow);
+  const status = await child.status;
+  const code = readSpoolCode(dir) ?? status.code;
+  const stderr = readSpoolFile(`${dir}/err`, spec.maxErrorBytes) + await wrapperErrors;
+  return { code, stdout: out.text, stderr, overflow: out.overflow };
+}
+
+/**
+ * Reads `dir/out` until `ended` settles: streamed to `onChunk` as it grows, or kept (up to
+ * `limit` bytes) and returned. Shared by a spawn and by an agent that collects a command it
+ * spawned before a restart.
+ *
+ * @example
+ * ```ts ignore
+ * import { followSpool } from "./child_run.ts";
+ * const { text } = await followSpool(dir, 1 << 20, child.status, undefined, () => {});
+ * ```
+ */
+export async function followSpool(
+  dir: string,
+  limit: number,
+  ended: Promise<unknown>,
+  onChunk: ((c: Uint8Array) => void | Promise<void>) | undefined,
+  onOverflow: () => void,
+): Promise<{ text: string; overflow: boolean }> {
+  let done = false;
+  ended.finally(() => done = true);
+  let offset = 0;
+  let overflow = false;
+  const poll = async () => {
+    if (onChunk) {
+      for (const chunk of readFrom(`${dir}/out`, offset)) {
+        offset += chunk.length;
+        await onChunk(chunk);
+      }
+    } else if (!overflow && fileSize(`${dir}/out`) > limit) {
+      overflow = true;
+      onOverflow();
+    }
+  };
+  while (!done) {
+    await Promise.race([ended, new Promise((r) => setTimeout(r, SPOOL_POLL_MS))]);
+    await poll();
+  }
+  await poll();
+  if (onChunk) return { text: "", overflow };
+  if (fileSize(`${dir}/out`) > limit) overflow = true;
+  return { text: overflow ? "" : readSpoolFile(`${dir}/out`, limit), overflow };
+}
+
+/** The exit status in `dir/code` (a number and a newline), or undefined. */
+export function readSpoolCode(dir: string): number | undefined {
+  const text = readSpoolFile(`${dir}/code`, 16);
+  const match = /^(\d{1,3})\n$/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+function fileSize(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** At most `limit` bytes of `path` as text; "" when it cannot be read. */
+export function readSpoolFile(path: string, limit: number): string {
+  try {
+    using file = Deno.openSync(path);
+    const buffer = new Uint8Array(Math.min(limit, Math.max(fileSize(path), 0)));
+    let at = 0;
+    while (at < buffer.length) {
+      const n = file.readSync(buffer.subarray(at));
+      if (n === null || n === 0) break;
+      at += n;
+    }
+    return decoder.decode(buffer.subarray(0, at));
+  } catch {
+    return "";
+  }
+}
+
+/** The bytes of `path` from `offset` on, in chunks of at most 64 KiB. */
+function* readFrom(path: string, offset: number): Generator<Uint8Array> {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path);
+  } catch {
+    return;
+  }
+  try {
+    file.seekSync(offset, Deno.SeekMode.Start);
+    while (true) {
+      const buffer = new Uint8Array(64 * 1024);
+      const n = file.readSync(buffer);
+      if (n === null || n === 0) return;
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    file.close();
   }
 }
 

@@ -7,6 +7,7 @@ export const cliCommand: MethodDefinition = {
   name: "REQCliCommand",
   event: "CommandACK",
   pooled: true,
+  spooled: true,
   defaultReplyMethod: "REQToFileAppend",
   replyTarget: true,
   flag: "startSubREQCliCommand",
@@ -19,6 +20,7 @@ export const cliCommand: MethodDefinition = {
       spawn: node.commandSpawn,
       env,
       maxOutputBytes: node.config.maxMessageSize,
+      spoolId: message.id,
     });
     if (out.code !== 0) {
       const stderr = out.stderr.trim();

@@ -5,6 +5,7 @@
  * @module
  */
 import { commandEnvNames, type Config } from "../config.ts";
+import { CommandSpool } from "./command_spool.ts";
 import { SpawnThread } from "./spawn_thread.ts";
 import {
   checkCanSwitch,
@@ -28,6 +29,12 @@ export interface CommandSpawn {
   readonly setsid?: string;
   /** The node's spawn thread: commands start there, off the agent's thread; absent: on it. */
   readonly thread?: SpawnThread;
+  /**
+   * Where commands keep their output and exit status, so that a result survives the agent's
+   * restart (see `command_spool.ts`). Present when commands start through `setsid` as the
+   * agent's own user: the wrapper needs to run `sh`, and to write the agent's folder.
+   */
+  readonly spool?: CommandSpool;
 }
 
 /** `PATH` of commands when the agent has none. */
@@ -76,7 +83,8 @@ export function commandEnvironment(
 /**
  * Works out, once at start, how this node spawns commands: its `-commandEnv` and `-runAsUser`.
  * A run-as user's commands get its `HOME` and start in `/` (the agent's own folder is
- * usually not theirs to enter).
+ * usually not theirs to enter). With a `databaseFolder`, commands are spooled under its
+ * `spool/` where they can be (see {@linkcode CommandSpawn.spool}).
  *
  * @throws {RunAsUserError} when `-runAsUser` names no usable user or the agent cannot switch.
  * @example
@@ -87,7 +95,7 @@ export function commandEnvironment(
  * ```
  */
 export async function commandSpawnFor(
-  config: Pick<Config, "commandEnv" | "runAsUser">,
+  config: Pick<Config, "commandEnv" | "runAsUser"> & Partial<Pick<Config, "databaseFolder">>,
   options: RunAsUserOptions & Pick<CommandEnvironmentOptions, "get"> & {
     /** `false`: commands spawn on the agent's thread. */
     thread?: boolean;
@@ -97,10 +105,14 @@ export async function commandSpawnFor(
   const thread = options.thread === false ? {} : { thread: new SpawnThread() };
   if (config.runAsUser === "") {
     const setsid = await sessionLeader();
+    const spool = setsid && config.databaseFolder !== undefined
+      ? { spool: new CommandSpool(`${config.databaseFolder}/spool`) }
+      : {};
     return {
       env: commandEnvironment({ names, get: options.get }),
       ...(setsid ? { setsid } : {}),
       ...thread,
+      ...spool,
     };
   }
   const user = await resolveRunAsUser(config.runAsUser, options);

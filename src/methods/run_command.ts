@@ -1,5 +1,6 @@
 import { type ChildResult, type ChildSpec, ChildStartError, runChild } from "./child_run.ts";
 import type { CommandSpawn } from "./command_environment.ts";
+import { collectSpooled, SPOOL_SCRIPT } from "./command_spool.ts";
 import { SpawnThreadGoneError } from "./spawn_thread.ts";
 import { MethodError } from "./types.ts";
 
@@ -15,6 +16,12 @@ export interface RunCommandOptions {
   spawn: CommandSpawn;
   /** Variables added to `spawn.env` for this command (a chained reply's `STEWARD_DATA`). */
   env?: Record<string, string>;
+  /**
+   * The id of the message the command runs for: with `spawn.spool`, its output and exit status
+   * go to that message's spool, and a command an earlier process of the agent spawned for it
+   * is collected rather than started again (see `command_spool.ts`).
+   */
+  spoolId?: string;
 }
 
 /** The outcome of a command that ran to its end. */
@@ -54,15 +61,46 @@ export async function runCommand(
   // Through setsid the command leads its own group without a fork of the agent (see
   // sessionLeader); it execs the command in the same process, so pid and exit code are its own.
   const leader = spawn.user ? undefined : spawn.setsid;
+  const spool = leader && options.spoolId !== undefined && !options.onOutput
+    ? spawn.spool
+    : undefined;
+  let spoolDir: string | undefined;
+  if (spool) {
+    const id = options.spoolId!;
+    const state = spool.state(id);
+    if (state.kind === "lost") {
+      throw new MethodError(
+        `${argv[0]} was interrupted: its process ended without an exit status while the agent ` +
+          `was down (a reboot?); not run again (at most once)`,
+      );
+    }
+    if (state.kind === "running" || state.kind === "ended") {
+      // Spawned by this agent before it restarted: its result is collected, once.
+      const out = await collectSpooled(spool, id, state, {
+        signal: options.signal,
+        maxOutputBytes: options.maxOutputBytes,
+        maxErrorBytes: MAX_ERROR_BYTES,
+      });
+      if (out === "lost") {
+        throw new MethodError(
+          `${argv[0]} was interrupted: its process ended without an exit status; not run again`,
+        );
+      }
+      return commandOutcome(argv, out, options, { spoolDir: spool.folderOf(id) });
+    }
+    spoolDir = spool.prepare(id);
+  }
+  const commandArgs = spoolDir ? ["sh", "-c", SPOOL_SCRIPT, spoolDir, ...argv] : argv;
   const spec: ChildSpec = {
-    command: leader ?? argv[0],
-    args: leader ? [...argv] : argv.slice(1),
+    command: leader ?? commandArgs[0],
+    args: leader ? [...commandArgs] : commandArgs.slice(1),
     env: { ...spawn.env, ...options.env },
     ...(spawn.user ? { uid: spawn.user.uid, gid: spawn.user.gid } : {}),
     ...(spawn.cwd ? { cwd: spawn.cwd } : {}),
     detached: leader === undefined,
     maxOutputBytes: options.maxOutputBytes,
-    maxErrorBytes: 64 * 1024,
+    maxErrorBytes: MAX_ERROR_BYTES,
+    ...(spoolDir ? { spool: spoolDir } : {}),
   };
   let out: ChildResult;
   try {
@@ -81,6 +119,19 @@ export async function runCommand(
     }
     throw err;
   }
+  return commandOutcome(argv, out, options, { leader, spoolDir });
+}
+
+/** Largest standard error of a command kept for its reply. */
+const MAX_ERROR_BYTES = 64 * 1024;
+
+/** The outcome of a command that ended with `out`, or the error that says how it failed. */
+function commandOutcome(
+  argv: readonly string[],
+  out: ChildResult,
+  options: RunCommandOptions,
+  via: { leader?: string; spoolDir?: string },
+): CommandOutcome {
   const { stdout, stderr } = out;
   if (out.overflow) {
     throw new MethodError(
@@ -96,10 +147,17 @@ export async function runCommand(
       : "stopped";
     throw new MethodError(`${argv[0]} stopped: ${why}`, { cause: { stdout, stderr } });
   }
-  if (leader && (out.code === 126 || out.code === 127)) {
-    const failed = /^setsid: failed to execute [^\n]*: (.*)\n?$/.exec(stderr);
+  if ((via.leader || via.spoolDir) && (out.code === 126 || out.code === 127)) {
+    // How setsid, or the spool's sh, says that the command could not be executed.
+    const failed = via.spoolDir
+      ? new RegExp(`^${escapeRegExp(via.spoolDir)}: \\d+: exec: [^\n]*: (.*)\n?$`).exec(stderr)
+      : /^setsid: failed to execute [^\n]*: (.*)\n?$/.exec(stderr);
     if (failed && out.code === 127) throw new MethodError(`command not found: ${argv[0]}`);
     if (failed) throw new MethodError(`cannot start ${argv[0]}: ${failed[1]}`);
   }
   return { code: out.code, stdout, stderr };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -80,6 +80,13 @@ export interface MethodDefinition {
    * the pool is full.
    */
   readonly pooled?: boolean;
+  /**
+   * True for methods whose command writes its output and exit status to the node's spool
+   * (`command_spool.ts`): one that was started when its node died is collected from there
+   * after the restart, not answered "interrupted"; its spool is removed once its reply is
+   * durably queued.
+   */
+  readonly spooled?: boolean;
   /** The `--startSubREQ…` flag that starts its subscriber. */
   readonly flag: FlagName;
   /** One line for `--help` and documentation. */

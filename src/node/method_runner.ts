@@ -7,6 +7,7 @@
 import type { ReplyListener } from "../input/intake_port.ts";
 import type { Message } from "../message/schema.ts";
 import { type MethodDefinition, MethodError, type NodeServices } from "../methods/types.ts";
+import type { CommandSpool } from "../methods/command_spool.ts";
 import type { Metrics } from "../metrics.ts";
 import type { DedupStore } from "../store/dedup_store.ts";
 import type { KvBatcher, KvWrite } from "../store/kv_batcher.ts";
@@ -52,6 +53,8 @@ export interface MethodRunnerDeps {
   peer(m: Message): string;
   /** Writes a local log line. */
   log(line: string): void;
+  /** The node's command spool, when its commands are spooled. */
+  spool?: Pick<CommandSpool, "remove">;
 }
 
 /**
@@ -171,7 +174,10 @@ export class MethodRunner {
     // commit makes the method run again on the resend, and its reply (same id) a duplicate.
     const early = def.instant === true;
     // A store's journal line is settled once its "done" mark is durable, in every branch.
-    if (await deps.reply(m, def, result, stream, [done], early)) {
+    const replied = await deps.reply(m, def, result, stream, [done], early);
+    // Its result is in the outbox, durably, with its "done" mark: the spool has served.
+    if (def.spooled) deps.spool?.remove(m.id);
+    if (replied) {
       deps.journal.settled(m.id);
       return;
     }

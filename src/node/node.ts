@@ -115,6 +115,7 @@ export class Node implements NodeServices, IntakePort {
       ...config,
       ...{ supervisor, metrics, security, audit, journal, batcher, inflight, dedup, chains },
       ...{ replyFiles, replyListeners: this.#replyListeners, refusals: this.#refusals },
+      spool: held.commandSpawn.spool,
       stopping: () => this.#stopped,
       stamp: (input: InputMessage) => this.stamp(input),
       submit: (...args: Parameters<Node["submit"]>) => this.submit(...args),

@@ -7,6 +7,7 @@
  */
 import type { Message } from "../message/schema.ts";
 import { methodNamed } from "../methods/table.ts";
+import type { CommandSpool } from "../methods/command_spool.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import type { DedupStore } from "../store/dedup_store.ts";
 import type { InflightStore } from "../store/inflight_store.ts";
@@ -37,6 +38,8 @@ export interface RecoveryDeps {
   reportError: (text: string) => void;
   /** Writes a local log line. */
   log: (line: string) => void;
+  /** The node's command spool, when its commands are spooled. */
+  spool?: Pick<CommandSpool, "sweep">;
 }
 
 /**
@@ -71,6 +74,8 @@ export interface RecoveryDeps {
 export class Recovery {
   #deps: RecoveryDeps;
   #recovering = new Set<string>();
+  /** When this process began to recover (before any subscriber listens). */
+  #began = Date.now();
 
   /** Recovery through `deps`. */
   constructor(deps: RecoveryDeps) {
@@ -130,11 +135,13 @@ export class Recovery {
 
   /**
    * Handles each message recorded as running when the last process ended: a store whose data
-   * was kept is finished; a pooled method (a command) that had not started yet is run now;
+   * was kept is finished; a pooled method (a command) that had not started yet is run now; a
+   * spooled command that had started is collected from its spool (its run finds it there);
    * anything else is answered with an error and not run again (at most once), and recorded
-   * done.
+   * done. Spools of messages no longer running are removed.
    */
   async answerInterrupted(): Promise<void> {
+    const resumed = new Set<string>();
     for await (const record of this.#deps.dedup.interrupted()) {
       const def = methodNamed(record.message.method);
       if (def?.runBeforeAck && record.dataKept) {
@@ -142,10 +149,16 @@ export class Recovery {
         await this.#finish(record.message, def);
         continue;
       }
-      if (def?.pooled && !record.started && (record.dataKept || !record.message.isReply)) {
+      const spooled = def?.spooled === true && this.#deps.spool !== undefined;
+      if (
+        def?.pooled && (!record.started || spooled) &&
+        (record.dataKept || !record.message.isReply)
+      ) {
         // Still waiting for a slot when the process ended: it never ran, so it runs now, once
-        // (its "started" record is written before it is spawned). Not awaited: it takes its
-        // turn in the executor like any other.
+        // (its "started" record is written before it is spawned). Started and spooled: its
+        // run collects the command's result from the spool, or spawns it if the process died
+        // before it did. Not awaited: it takes its turn in the executor like any other.
+        resumed.add(record.message.id);
         this.#deps.execute(record.message, def).catch((err) =>
           this.#deps.log(`cannot run ${record.message.id} after the restart: ${err}`)
         );
@@ -161,6 +174,9 @@ export class Recovery {
       }
       await this.#deps.dedup.record(record.message, "done");
     }
+    // Spools from before this process: a new message's spool is never taken for a leftover.
+    const swept = this.#deps.spool?.sweep(this.#began, resumed) ?? 0;
+    if (swept > 0) this.#deps.log(`${this.#deps.nodeName}: removed ${swept} finished spools`);
   }
 
   /**

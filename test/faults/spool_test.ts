@@ -1,0 +1,125 @@
+/**
+ * Issue 16: a command's output and exit status go to a spool on disk, so that a command that
+ * keeps running, or finishes, while its agent is down is collected after the restart and its
+ * result sent once. Only a command whose process is gone without an exit status (what a reboot
+ * does) is answered "interrupted". Spools are removed once their reply is queued.
+ */
+import { assert, assertEquals } from "../assert.ts";
+import { Fleet, readOr, waitFor } from "../harness.ts";
+import { OPTS } from "./support.ts";
+
+/** The spool folders ship1 holds now. */
+function spools(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(`${dir}/var/spool`)].map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+Deno.test(
+  "kill -9 of a node while its commands run: those that finish while it is down and those still running after its restart are answered with their results, once",
+  OPTS,
+  async () => {
+    const fleet = await Fleet.start(["central", "ship1"]);
+    try {
+      const central = fleet.get("central");
+      const ship1 = fleet.get("ship1");
+      const ran = `${ship1.dir}/ran.txt`;
+      const out = central.file("spool", "ship1", "out.txt");
+      // One ends while ship1 is down, one after it is back; one fails with its own code.
+      const commands = [
+        ["bash", "-c", `echo short >> ${ran}; sleep 1; echo short-result`],
+        ["bash", "-c", `echo long >> ${ran}; sleep 6; echo long-result; echo to-stderr >&2`],
+        ["bash", "-c", `echo failing >> ${ran}; sleep 1; echo oops >&2; exit 3`],
+      ];
+      const answers = await central.send(commands.map((methodArgs) => ({
+        toNode: "ship1",
+        method: "REQCliCommand",
+        methodArgs,
+        replyMethod: "REQToFileAppend",
+        directory: "spool",
+        fileName: "out.txt",
+        methodTimeout: 60,
+        replyACKTimeout: 3,
+        replyRetries: 40,
+      })));
+      assertEquals(answers.filter((a) => a.status === "accepted").length, 3);
+      await waitFor(
+        async () => (await readOr(ran)).split("\n").filter((l) => l).length === 3,
+        30_000,
+        "all three running",
+      );
+      await ship1.kill9();
+      // The short ones end while ship1 is down.
+      await new Promise((r) => setTimeout(r, 2000));
+      await ship1.restart();
+      await waitFor(
+        async () => {
+          const text = await readOr(out);
+          return text.includes("long-result") && text.includes("short-result") &&
+            text.includes("exited with code 3");
+        },
+        60_000,
+        "the three results",
+      );
+      await new Promise((r) => setTimeout(r, 2000)); // Late duplicates would show here.
+      const text = await readOr(out);
+      const lines = text.split("\n");
+      assertEquals(lines.filter((l) => l === "short-result").length, 1, text);
+      assertEquals(lines.filter((l) => l === "long-result").length, 1, text);
+      assertEquals(lines.filter((l) => l.includes("exited with code 3: oops")).length, 1, text);
+      assert(!text.includes("restarted while running"), text);
+      assert(!text.includes("interrupted"), text);
+      // Each ran once.
+      assertEquals((await readOr(ran)).split("\n").filter((l) => l).sort(), [
+        "failing",
+        "long",
+        "short",
+      ]);
+      await waitFor(() => Promise.resolve(spools(ship1.dir).length === 0), 10_000, "no spool left");
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
+
+Deno.test(
+  "a command whose process died with its node (a reboot) is answered interrupted, once, and not run again",
+  OPTS,
+  async () => {
+    const fleet = await Fleet.start(["central", "ship1"]);
+    try {
+      const central = fleet.get("central");
+      const ship1 = fleet.get("ship1");
+      const ran = `${ship1.dir}/ran.txt`;
+      const out = central.file("spool", "ship1", "out.txt");
+      const [answer] = await central.send([{
+        toNode: "ship1",
+        method: "REQCliCommand",
+        methodArgs: ["bash", "-c", `echo once >> ${ran}; sleep 30; echo never`],
+        replyMethod: "REQToFileAppend",
+        directory: "spool",
+        fileName: "out.txt",
+        methodTimeout: 60,
+      }]);
+      assertEquals(answer.status, "accepted");
+      await waitFor(async () => (await readOr(ran)).includes("once"), 30_000, "it running");
+      // What a reboot does: the agent and the command's whole process group die at once.
+      const [folder] = spools(ship1.dir);
+      const pid = Number(Deno.readTextFileSync(`${ship1.dir}/var/spool/${folder}/pid`));
+      await ship1.kill9();
+      Deno.kill(-pid, "SIGKILL");
+      await ship1.restart();
+      await waitFor(async () => (await readOr(out)).includes("ERROR"), 60_000, "its answer");
+      await new Promise((r) => setTimeout(r, 2000));
+      const text = await readOr(out);
+      assertEquals(text.split("\n").filter((l) => l.includes("ERROR")).length, 1, text);
+      assert(text.includes("interrupted") && text.includes("not run again"), text);
+      assertEquals((await readOr(ran)).split("\n").filter((l) => l), ["once"]);
+      await waitFor(() => Promise.resolve(spools(ship1.dir).length === 0), 10_000, "no spool left");
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
