@@ -252,6 +252,15 @@ try {
     } finally {
       await pair.stop();
     }
+    log("the same 1000 with ship1 -commandSpool=false (output through pipes only)");
+    const unspooled = await startCommandPair(broker.address, 1000, [], ["-commandSpool=false"]);
+    try {
+      const runs = [];
+      for (let i = 0; i < SIZES.cliRuns; i++) runs.push(await commandRun(unspooled, 1000));
+      Object.assign(r, { cli1000_unspooled_s: median(runs.map((x) => x.seconds)) });
+    } finally {
+      await unspooled.stop();
+    }
   }
 
   if (run("recovery")) {

@@ -91,6 +91,12 @@ export const FLAGS = {
     "run every command as this unprivileged user (name, uid or uid:gid); the agent must be " +
       "root to switch; empty = as the agent's own user (see SECURITY.md)",
   ),
+  commandSpool: bool(
+    true,
+    "REQCliCommand writes output and exit code to <databaseFolder>/spool, so that a command " +
+      "running when the agent dies is answered after its restart; false: through pipes only " +
+      "(one exec fewer per command, such a command answered interrupted)",
+  ),
   exposeDataFolder: str("", "host:port to serve the data folder read-only (off when empty)"),
   playbooksFolder: str(
     "",

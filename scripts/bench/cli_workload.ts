@@ -133,7 +133,8 @@ export interface CommandPair {
 
 /**
  * Starts fresh agents `central` and `ship1` (signatures required, keys pre-seeded) and reads
- * ship1's concurrency setting. `denoFlags` go to both `deno run` commands (e.g. `--cpu-prof`).
+ * ship1's concurrency setting. `denoFlags` go to both `deno run` commands (e.g. `--cpu-prof`),
+ * `shipFlags` to ship1 (e.g. `-commandSpool=false`).
  *
  * @example
  * ```ts ignore
@@ -146,10 +147,11 @@ export async function startCommandPair(
   broker: string,
   count: number,
   denoFlags: string[] = [],
+  shipFlags: string[] = [],
 ): Promise<CommandPair> {
   const [central, ship] = await Promise.all([
     AgentProcess.start("central", broker, { denoFlags }),
-    AgentProcess.start("ship1", broker, { denoFlags }),
+    AgentProcess.start("ship1", broker, { denoFlags, flags: shipFlags }),
   ]);
   const config = JSON.parse(await Deno.readTextFile(`${ship.dir}/etc/config.json`));
   const replies = new LineCounter(central.file(DIRECTORY, "ship1", FILE_NAME));

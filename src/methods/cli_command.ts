@@ -12,7 +12,7 @@ export const cliCommand: MethodDefinition = {
   replyTarget: true,
   flag: "startSubREQCliCommand",
   description: "run a command (methodArgs) and reply with its output when it ends",
-  async handler({ node, message, signal }) {
+  async handler({ node, message, signal, resumed }) {
     // The data (a chained reply's input) reaches a shell script as a variable, never as code.
     const { argv, env } = commandWithData(message.methodArgs, message.data);
     const out = await runCommand(argv, {
@@ -21,6 +21,7 @@ export const cliCommand: MethodDefinition = {
       env,
       maxOutputBytes: node.config.maxMessageSize,
       spoolId: message.id,
+      resumed,
     });
     if (out.code !== 0) {
       const stderr = out.stderr.trim();

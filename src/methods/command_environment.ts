@@ -83,8 +83,8 @@ export function commandEnvironment(
 /**
  * Works out, once at start, how this node spawns commands: its `-commandEnv` and `-runAsUser`.
  * A run-as user's commands get its `HOME` and start in `/` (the agent's own folder is
- * usually not theirs to enter). With a `databaseFolder`, commands are spooled under its
- * `spool/` where they can be (see {@linkcode CommandSpawn.spool}).
+ * usually not theirs to enter). With a `databaseFolder` (and `commandSpool` not false),
+ * commands are spooled under its `spool/` where they can be (see {@linkcode CommandSpawn.spool}).
  *
  * @throws {RunAsUserError} when `-runAsUser` names no usable user or the agent cannot switch.
  * @example
@@ -95,7 +95,9 @@ export function commandEnvironment(
  * ```
  */
 export async function commandSpawnFor(
-  config: Pick<Config, "commandEnv" | "runAsUser"> & Partial<Pick<Config, "databaseFolder">>,
+  config:
+    & Pick<Config, "commandEnv" | "runAsUser">
+    & Partial<Pick<Config, "databaseFolder" | "commandSpool">>,
   options: RunAsUserOptions & Pick<CommandEnvironmentOptions, "get"> & {
     /** `false`: commands spawn on the agent's thread. */
     thread?: boolean;
@@ -105,7 +107,7 @@ export async function commandSpawnFor(
   const thread = options.thread === false ? {} : { thread: new SpawnThread() };
   if (config.runAsUser === "") {
     const setsid = await sessionLeader();
-    const spool = setsid && config.databaseFolder !== undefined
+    const spool = setsid && config.databaseFolder !== undefined && config.commandSpool !== false
       ? { spool: new CommandSpool(`${config.databaseFolder}/spool`) }
       : {};
     return {

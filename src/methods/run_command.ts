@@ -22,6 +22,8 @@ export interface RunCommandOptions {
    * is collected rather than started again (see `command_spool.ts`).
    */
   spoolId?: string;
+  /** The command was started for `spoolId` by an earlier process: collect it from the spool. */
+  resumed?: boolean;
 }
 
 /** The outcome of a command that ran to its end. */
@@ -67,7 +69,9 @@ export async function runCommand(
   let spoolDir: string | undefined;
   if (spool) {
     const id = options.spoolId!;
-    const state = spool.state(id);
+    // Only a run that resumes one started before a restart looks at what the folder holds: a
+    // command could plant a result there for a message id it expects.
+    const state = options.resumed ? spool.state(id) : { kind: "absent" as const };
     if (state.kind === "lost") {
       throw new MethodError(
         `${argv[0]} was interrupted: its process ended without an exit status while the agent ` +

@@ -86,3 +86,27 @@ Deno.test("runCommand() through setsid: own group killed at the end, errors as w
   const failed = await runCommand(["sh", "-c", "exit 127"], options);
   assertEquals(failed.code, 127);
 });
+
+Deno.test("a spooled command ignores a result planted in its spool unless it resumes a run", async () => {
+  const setsid = await sessionLeader();
+  if (!setsid) return; // Spooling needs setsid (Linux).
+  const { CommandSpool } = await import("./command_spool.ts");
+  const spool = new CommandSpool(await Deno.makeTempDir());
+  const dir = spool.prepare("m1");
+  Deno.writeTextFileSync(`${dir}/out`, "planted\n");
+  Deno.writeTextFileSync(`${dir}/code`, "0\n");
+  const options = {
+    signal: AbortSignal.timeout(10_000),
+    maxOutputBytes: 1 << 20,
+    spawn: { ...spawn, setsid, spool },
+    spoolId: "m1",
+  };
+  // A new run: the folder is emptied and the command really runs.
+  assertEquals((await runCommand(["echo", "real"], options)).stdout, "real\n");
+  // A resumed run takes what the earlier process's wrapper left.
+  Deno.writeTextFileSync(`${dir}/out`, "left\n");
+  assertEquals(
+    (await runCommand(["echo", "real"], { ...options, resumed: true })).stdout,
+    "left\n",
+  );
+});

@@ -39,6 +39,13 @@ export interface MethodContext {
   readonly signal: AbortSignal;
   /** Sends one partial result back now (streaming methods). */
   emit(data: string): Promise<void>;
+  /**
+   * True when this run resumes one that an earlier process of the node started before it
+   * died: a spooled command collects its result from its spool instead of starting again.
+   * Otherwise whatever its spool folder holds is discarded first (a planted result is never
+   * taken for one).
+   */
+  readonly resumed?: boolean;
 }
 
 /** What a handler returns: the data of its reply. */

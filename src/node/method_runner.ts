@@ -96,15 +96,18 @@ export class MethodRunner {
     this.#deps = deps;
   }
 
-  /** Runs `m` as a supervised process and replies; resolves when that process ends. */
-  execute(m: Message, def: MethodDefinition): Promise<void> {
+  /**
+   * Runs `m` as a supervised process and replies; resolves when that process ends. With
+   * `resumed`, it resumes the run an earlier process started (see `MethodContext.resumed`).
+   */
+  execute(m: Message, def: MethodDefinition, options: { resumed?: boolean } = {}): Promise<void> {
     const { supervisor } = this.#deps;
     const ended = Promise.withResolvers<void>();
     const name = `${def.name} ${m.id}`;
     if (!def.pooled) {
       supervisor.start("method", name, async (stop) => {
         try {
-          await this.#run(m, def, stop);
+          await this.#run(m, def, stop, undefined, options.resumed);
         } finally {
           ended.resolve();
         }
@@ -118,7 +121,7 @@ export class MethodRunner {
         await this.#deps.executor.run(m, () => {
           started = true;
           supervisor.markRunning(id);
-          return this.#run(m, def, stop);
+          return this.#run(m, def, stop, undefined, options.resumed);
         }, { signal: stop });
       } catch (err) {
         // Stopped with the node: its "running" record is answered at the next start.
@@ -132,7 +135,13 @@ export class MethodRunner {
   }
 
   /** Runs `m` and replies; with `notRun`, replies with that error instead of running it. */
-  async #run(m: Message, def: MethodDefinition, stop: AbortSignal, notRun?: string): Promise<void> {
+  async #run(
+    m: Message,
+    def: MethodDefinition,
+    stop: AbortSignal,
+    notRun?: string,
+    resumed = false,
+  ): Promise<void> {
     const deps = this.#deps;
     const deadline = methodDeadline(stop, m.methodTimeout * 1000);
     const signal = deadline.signal;
@@ -145,7 +154,7 @@ export class MethodRunner {
       // A store's journal line reaches the kernel before its effect (see StoreJournal).
       if (def.runBeforeAck) this.#flushJournal();
       if (notRun !== undefined) throw new MethodError(notRun);
-      const out = await def.handler({ node: deps.node, message: m, signal, emit });
+      const out = await def.handler({ node: deps.node, message: m, signal, emit, resumed });
       result = { ok: true, data: out.data };
     } catch (err) {
       const cause = (err as Error)?.cause as { stdout?: string } | undefined;

@@ -121,7 +121,8 @@ export class Node implements NodeServices, IntakePort {
       submit: (...args: Parameters<Node["submit"]>) => this.submit(...args),
       newId: () => outbox.newId(),
       connection: () => this.#nc,
-      execute: (m: Message, def: MethodDefinition) => runner.execute(m, def),
+      execute: (m: Message, def: MethodDefinition, options?: { resumed?: boolean }) =>
+        runner.execute(m, def, options),
       peer: (m: Message) => peerLabel(m, { config, security }),
       reportError: (text: string, m?: Message) => this.reportError(text, m),
       log: (line: string) => this.#log(line),
