@@ -188,8 +188,8 @@ async function spooledResult(
 }
 
 /**
- * Reads `dir/out` until `ended` settles: streamed to `onChunk` as it grows, or kept (up to
- * `limit` bytes) and returned. Shared by a spawn and by an agent that collects a command it
+ * Reads `dir/out` until `ended` settles: streamed to `onChunk` as it grows (from byte `from`),
+ * or kept (up to `limit` bytes) and returned. Shared by a spawn and by an agent that collects a command it
  * spawned before a restart.
  *
  * @example
@@ -204,10 +204,11 @@ export async function followSpool(
   ended: Promise<unknown>,
   onChunk: ((c: Uint8Array) => void | Promise<void>) | undefined,
   onOverflow: () => void,
+  from = 0,
 ): Promise<{ text: string; overflow: boolean }> {
   let done = false;
   ended.finally(() => done = true);
-  let offset = 0;
+  let offset = from;
   let overflow = false;
   const poll = async () => {
     if (onChunk) {

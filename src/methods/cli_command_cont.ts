@@ -1,5 +1,6 @@
 import { endedByTimeout } from "./ended_by_timeout.ts";
 import { LineBatcher } from "./line_batcher.ts";
+import { LineSplitter } from "./line_splitter.ts";
 import { runCommand } from "./run_command.ts";
 import { commandWithData } from "./command_with_data.ts";
 import { type MethodDefinition, MethodError } from "./types.ts";
@@ -7,20 +8,25 @@ import { type MethodDefinition, MethodError } from "./types.ts";
 /**
  * `REQCliCommandCont` (seed spelling `REQnCliCommandCont`): runs a command and sends its output
  * back line by line while it runs, until it ends or `methodTimeout` stops it and its whole
- * process group. Reaching `methodTimeout` is the normal end, not an error.
+ * process group. Reaching `methodTimeout` is the normal end, not an error. Its output is
+ * spooled like `REQCliCommand`'s: each batch of lines is sent with the byte of the output it
+ * ends at, so that after a restart of the agent the command is followed on from there.
  */
 export const cliCommandCont: MethodDefinition = {
   name: "REQCliCommandCont",
   event: "CommandACK",
   pooled: true,
+  spooled: true,
   defaultReplyMethod: "REQToFileAppend",
   flag: "startSubREQCliCommandCont",
   description: "run a command (methodArgs) and reply with each line of output as it comes, " +
     "until it ends or methodTimeout",
-  async handler({ node, message, signal, emit }) {
+  async handler({ node, message, signal, emit, resumed, resumeFrom }) {
     const { argv, env } = commandWithData(message.methodArgs, message.data);
-    const decoder = new TextDecoder();
-    const lines = new LineBatcher(emit);
+    const output = new LineSplitter(resumeFrom ?? 0);
+    const lines = new LineBatcher((text, mark) =>
+      emit(text, mark === undefined ? undefined : { resumeAt: mark })
+    );
     let code: number;
     let stderr: string;
     try {
@@ -29,18 +35,24 @@ export const cliCommandCont: MethodDefinition = {
         spawn: node.commandSpawn,
         env,
         maxOutputBytes: Number.MAX_SAFE_INTEGER, // Streamed, never held: no limit needed.
-        onOutput: (chunk) => lines.push(decoder.decode(chunk, { stream: true })),
+        onOutput: (chunk) => {
+          const whole = output.take(chunk);
+          return whole ? lines.push(whole.text, whole.end) : undefined;
+        },
+        spoolId: message.id,
+        resumed,
+        ...(resumeFrom !== undefined ? { resumeFrom } : {}),
       });
       code = out.code;
       stderr = out.stderr.trim();
     } catch (err) {
-      await lines.push(decoder.decode());
-      await lines.close();
+      await lines.push(output.rest());
+      await lines.close(output.end);
       if (endedByTimeout(signal)) return { data: "" };
       throw err;
     }
-    await lines.push(decoder.decode());
-    await lines.close();
+    await lines.push(output.rest());
+    await lines.close(output.end);
     if (code !== 0) {
       throw new MethodError(`${argv[0]} exited with code ${code}${stderr ? `: ${stderr}` : ""}`);
     }

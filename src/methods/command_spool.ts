@@ -218,6 +218,10 @@ export interface CollectOptions {
   maxOutputBytes: number;
   /** Largest standard error kept. */
   maxErrorBytes: number;
+  /** Streams the output from byte `from` on instead of keeping it. */
+  onChunk?: (chunk: Uint8Array) => void | Promise<void>;
+  /** Where the output was sent up to before the restart (with `onChunk`). */
+  from?: number;
 }
 
 /**
@@ -250,7 +254,8 @@ export async function collectSpooled(
     killGroup(pid, "SIGTERM");
     killTimer ??= setTimeout(() => killGroup(pid, "SIGKILL"), 1000);
   };
-  options.signal.addEventListener("abort", stop, { once: true });
+  const signal = options.signal;
+  signal.addEventListener("abort", stop, { once: true });
   let overflow = false;
   try {
     const ended = (async () => {
@@ -259,14 +264,14 @@ export async function collectSpooled(
         state = spool.state(id);
       }
     })();
-    const out = await followSpool(dir, options.maxOutputBytes, ended, undefined, () => {
+    const out = await followSpool(dir, options.maxOutputBytes, ended, options.onChunk, () => {
       overflow = true;
       stop();
-    });
+    }, options.from);
     await ended;
     const end = state as SpoolState;
     // Stopped here (overflow, deadline): no exit status is needed to say how it ended.
-    const stopped = overflow || out.overflow || options.signal.aborted;
+    const stopped = overflow || out.overflow || signal.aborted;
     if (end.kind !== "ended" && !stopped) return "lost";
     return {
       code: end.kind === "ended" ? end.code : 128 + 9,
@@ -275,7 +280,7 @@ export async function collectSpooled(
       overflow: overflow || out.overflow,
     };
   } finally {
-    options.signal.removeEventListener("abort", stop);
+    signal.removeEventListener("abort", stop);
     if (pid !== undefined) killGroup(pid, "SIGKILL");
     clearTimeout(killTimer);
   }

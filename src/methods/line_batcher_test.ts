@@ -66,3 +66,17 @@ Deno.test("LineBatcher reports a failed emit", async () => {
   await lines.push("a\n");
   await assertRejects(() => lines.close(), /queue full/);
 });
+
+Deno.test("LineBatcher emits a batch with the mark of the push it ends with, only when it ends there", async () => {
+  const sent: [string, number | undefined][] = [];
+  const lines = new LineBatcher((text, mark) => Promise.resolve(void sent.push([text, mark])), {
+    windowMs: 1,
+  });
+  await lines.push("a\n", 2);
+  await lines.push("b\n", 4);
+  await new Promise((r) => setTimeout(r, 20));
+  await lines.push("c\nd", 7); // Ends inside a line: the batch "c\n" has no mark of its own.
+  await new Promise((r) => setTimeout(r, 20));
+  await lines.close(8);
+  assertEquals(sent, [["a\nb\n", 4], ["c\n", undefined], ["d", 8]]);
+});

@@ -24,6 +24,8 @@ export interface RunCommandOptions {
   spoolId?: string;
   /** The command was started for `spoolId` by an earlier process: collect it from the spool. */
   resumed?: boolean;
+  /** Resumed and streamed: the bytes of its output already sent, not sent again. */
+  resumeFrom?: number;
 }
 
 /** The outcome of a command that ran to its end. */
@@ -63,9 +65,7 @@ export async function runCommand(
   // Through setsid the command leads its own group without a fork of the agent (see
   // sessionLeader); it execs the command in the same process, so pid and exit code are its own.
   const leader = spawn.user ? undefined : spawn.setsid;
-  const spool = leader && options.spoolId !== undefined && !options.onOutput
-    ? spawn.spool
-    : undefined;
+  const spool = leader && options.spoolId !== undefined ? spawn.spool : undefined;
   let spoolDir: string | undefined;
   if (spool) {
     const id = options.spoolId!;
@@ -84,6 +84,7 @@ export async function runCommand(
         signal: options.signal,
         maxOutputBytes: options.maxOutputBytes,
         maxErrorBytes: MAX_ERROR_BYTES,
+        ...(options.onOutput ? { onChunk: options.onOutput, from: options.resumeFrom ?? 0 } : {}),
       });
       if (out === "lost") {
         throw new MethodError(

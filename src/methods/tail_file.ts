@@ -18,7 +18,7 @@ export const tailFile: MethodDefinition = {
   async handler({ message, signal, emit }) {
     const path = message.methodArgs[0];
     if (!path) throw new MethodError("methodArgs[0] must name the file to tail");
-    const lines = new LineBatcher(emit);
+    const lines = new LineBatcher((text) => emit(text));
     try {
       await followFile(path, { signal, onText: (text) => lines.push(text) });
     } catch (err) {

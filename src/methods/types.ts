@@ -37,8 +37,11 @@ export interface MethodContext {
   readonly message: Message;
   /** Aborted when `methodTimeout` expires or the subscriber stops. */
   readonly signal: AbortSignal;
-  /** Sends one partial result back now (streaming methods). */
-  emit(data: string): Promise<void>;
+  /**
+   * Sends one partial result back now (streaming methods). `resumeAt`, where `data` ends in
+   * the method's output, is committed with it: a run resumed after a restart starts there.
+   */
+  emit(data: string, progress?: { resumeAt: number }): Promise<void>;
   /**
    * True when this run resumes one that an earlier process of the node started before it
    * died: a spooled command collects its result from its spool instead of starting again.
@@ -46,6 +49,8 @@ export interface MethodContext {
    * taken for one).
    */
   readonly resumed?: boolean;
+  /** For a resumed streaming run: where its output was sent up to (a `resumeAt` emitted). */
+  readonly resumeFrom?: number;
 }
 
 /** What a handler returns: the data of its reply. */

@@ -9,7 +9,7 @@ import type { Message } from "../message/schema.ts";
 import { type MethodDefinition, MethodError, type NodeServices } from "../methods/types.ts";
 import type { CommandSpool } from "../methods/command_spool.ts";
 import type { Metrics } from "../metrics.ts";
-import type { DedupStore } from "../store/dedup_store.ts";
+import type { DedupStore, StreamProgress } from "../store/dedup_store.ts";
 import type { KvBatcher, KvWrite } from "../store/kv_batcher.ts";
 import type { StoreJournal } from "../store/store_journal.ts";
 import { errorText } from "./error_text.ts";
@@ -39,8 +39,8 @@ export interface MethodRunnerDeps {
   ): Promise<boolean>;
   /** The journal of stores, flushed before a store's effect and settled after its mark. */
   journal: Pick<StoreJournal, "flush" | "settled">;
-  /** Makes the "done" mark of a message. */
-  dedup: Pick<DedupStore, "doneMark">;
+  /** Makes the "done" mark of a message, and a streaming one's progress mark. */
+  dedup: Pick<DedupStore, "doneMark" | "progressMark">;
   /** Commits "done" marks. */
   batcher: Pick<KvBatcher, "defer" | "write">;
   /** Ids of stores being finished after a restart interrupted them. */
@@ -55,6 +55,16 @@ export interface MethodRunnerDeps {
   log(line: string): void;
   /** The node's command spool, when its commands are spooled. */
   spool?: Pick<CommandSpool, "remove">;
+}
+
+/** How a run resumes one that an earlier process of the node started. */
+export interface ResumeOptions {
+  /** It was started before the restart (see `MethodContext.resumed`). */
+  resumed?: boolean;
+  /** How far its streamed output was sent. */
+  streamed?: StreamProgress;
+  /** When it started (ms since the epoch): its methodTimeout counts from then. */
+  startedAt?: number;
 }
 
 /**
@@ -75,7 +85,10 @@ export interface MethodRunnerDeps {
  *   stopping: () => false,
  *   reply: (_m, _def, result) => Promise.resolve(replied.push(result.data) > 0),
  *   journal: { flush() {}, settled() {} },
- *   dedup: { doneMark: (m) => ({ op: "delete", key: ["done", m.id] }) },
+ *   dedup: {
+ *     doneMark: (m) => ({ op: "delete", key: ["done", m.id] }),
+ *     progressMark: (m) => ({ op: "delete", key: ["progress", m.id] }),
+ *   },
  *   batcher: { defer: () => Promise.resolve(), write: () => Promise.resolve() },
  *   recovering: new Set(),
  *   replyListeners: new Set(),
@@ -98,16 +111,17 @@ export class MethodRunner {
 
   /**
    * Runs `m` as a supervised process and replies; resolves when that process ends. With
-   * `resumed`, it resumes the run an earlier process started (see `MethodContext.resumed`).
+   * `resumed`, it resumes the run an earlier process started (see `MethodContext.resumed`),
+   * a streaming one from `streamed`.
    */
-  execute(m: Message, def: MethodDefinition, options: { resumed?: boolean } = {}): Promise<void> {
+  execute(m: Message, def: MethodDefinition, options: ResumeOptions = {}): Promise<void> {
     const { supervisor } = this.#deps;
     const ended = Promise.withResolvers<void>();
     const name = `${def.name} ${m.id}`;
     if (!def.pooled) {
       supervisor.start("method", name, async (stop) => {
         try {
-          await this.#run(m, def, stop, undefined, options.resumed);
+          await this.#run(m, def, stop, undefined, options);
         } finally {
           ended.resolve();
         }
@@ -121,7 +135,7 @@ export class MethodRunner {
         await this.#deps.executor.run(m, () => {
           started = true;
           supervisor.markRunning(id);
-          return this.#run(m, def, stop, undefined, options.resumed);
+          return this.#run(m, def, stop, undefined, options);
         }, { signal: stop });
       } catch (err) {
         // Stopped with the node: its "running" record is answered at the next start.
@@ -140,21 +154,36 @@ export class MethodRunner {
     def: MethodDefinition,
     stop: AbortSignal,
     notRun?: string,
-    resumed = false,
+    resume: ResumeOptions = {},
   ): Promise<void> {
     const deps = this.#deps;
-    const deadline = methodDeadline(stop, m.methodTimeout * 1000);
+    const startedAt = resume.startedAt ?? Date.now();
+    const deadline = methodDeadline(
+      stop,
+      Math.max(0, startedAt + m.methodTimeout * 1000 - Date.now()),
+    );
     const signal = deadline.signal;
-    let seq = 0;
-    const emit = async (data: string) => {
-      await deps.reply(m, def, { ok: true, data }, { seq: seq++ });
+    let seq = resume.streamed?.seq ?? 0;
+    const emit = async (data: string, progress?: { resumeAt: number }) => {
+      // Where the output was sent up to goes in the same commit as the reply that sent it.
+      const along = progress
+        ? [deps.dedup.progressMark(m, { offset: progress.resumeAt, seq: seq + 1 }, startedAt)]
+        : [];
+      await deps.reply(m, def, { ok: true, data }, { seq: seq++ }, along);
     };
     let result: ReplyResult;
     try {
       // A store's journal line reaches the kernel before its effect (see StoreJournal).
       if (def.runBeforeAck) this.#flushJournal();
       if (notRun !== undefined) throw new MethodError(notRun);
-      const out = await def.handler({ node: deps.node, message: m, signal, emit, resumed });
+      const out = await def.handler({
+        node: deps.node,
+        message: m,
+        signal,
+        emit,
+        resumed: resume.resumed ?? false,
+        ...(resume.streamed ? { resumeFrom: resume.streamed.offset } : {}),
+      });
       result = { ok: true, data: out.data };
     } catch (err) {
       const cause = (err as Error)?.cause as { stdout?: string } | undefined;

@@ -46,7 +46,10 @@ function fakeRunner(options: {
       flush: () => void events.push("flush"),
       settled: (id) => void events.push(`settled ${id}`),
     },
-    dedup: { doneMark: (m) => ({ op: "delete", key: ["done", m.id] }) },
+    dedup: {
+      doneMark: (m) => ({ op: "delete", key: ["done", m.id] }),
+      progressMark: (m) => ({ op: "delete", key: ["progress", m.id] }),
+    },
     batcher: {
       defer: (w) => Promise.resolve(void events.push(`defer ${String(w[0].key[1])}`)),
       write: (w) => Promise.resolve(void events.push(`write ${String(w[0].key[1])}`)),

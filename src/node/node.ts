@@ -11,7 +11,7 @@ import type { IntakePort, ReplyListener } from "../input/intake_port.ts";
 import { startInputs } from "../input/start_inputs.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import type { CommandSpawn } from "../methods/command_environment.ts";
-import type { MethodDefinition, NodeServices } from "../methods/types.ts";
+import type { NodeServices } from "../methods/types.ts";
 import { visibleControls } from "../methods/visible_controls.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Security } from "../security/security.ts";
@@ -115,14 +115,12 @@ export class Node implements NodeServices, IntakePort {
       ...config,
       ...{ supervisor, metrics, security, audit, journal, batcher, inflight, dedup, chains },
       ...{ replyFiles, replyListeners: this.#replyListeners, refusals: this.#refusals },
-      spool: held.commandSpawn.spool,
+      ...{ spool: held.commandSpawn.spool, newId: () => outbox.newId() },
       stopping: () => this.#stopped,
       stamp: (input: InputMessage) => this.stamp(input),
       submit: (...args: Parameters<Node["submit"]>) => this.submit(...args),
-      newId: () => outbox.newId(),
       connection: () => this.#nc,
-      execute: (m: Message, def: MethodDefinition, options?: { resumed?: boolean }) =>
-        runner.execute(m, def, options),
+      execute: (...args: Parameters<MethodRunner["execute"]>) => runner.execute(...args),
       peer: (m: Message) => peerLabel(m, { config, security }),
       reportError: (text: string, m?: Message) => this.reportError(text, m),
       log: (line: string) => this.#log(line),

@@ -12,6 +12,7 @@ import type { MethodDefinition } from "../methods/types.ts";
 import type { DedupStore } from "../store/dedup_store.ts";
 import type { InflightStore } from "../store/inflight_store.ts";
 import type { StoreJournal } from "../store/store_journal.ts";
+import type { ResumeOptions } from "./method_runner.ts";
 import type { ReplyFiles } from "./reply_files.ts";
 
 /** What {@linkcode Recovery} reads, runs and reports through. */
@@ -29,7 +30,7 @@ export interface RecoveryDeps {
   /** Which messages were recorded as taken on or done. */
   dedup: Pick<DedupStore, "recorded" | "interrupted" | "record">;
   /** Runs a message here and replies; resolves once its "done" mark is durable. */
-  execute: (m: Message, def: MethodDefinition, options?: { resumed?: boolean }) => Promise<void>;
+  execute: (m: Message, def: MethodDefinition, options?: ResumeOptions) => Promise<void>;
   /** Sends `m` the error reply `error` (a failure is reported for a method without a reply). */
   replyError: (m: Message, def: MethodDefinition, error: string) => Promise<unknown>;
   /** Sizes, cuts back and appends reply files, under the data folder's rules. */
@@ -159,7 +160,12 @@ export class Recovery {
         // run collects the command's result from the spool, or spawns it if the process died
         // before it did. Not awaited: it takes its turn in the executor like any other.
         resumed.add(record.message.id);
-        this.#deps.execute(record.message, def, { resumed: record.started }).catch((err) =>
+        const resume = {
+          resumed: record.started,
+          ...(record.streamed ? { streamed: record.streamed } : {}),
+          ...(record.started && record.startedAt ? { startedAt: record.startedAt } : {}),
+        };
+        this.#deps.execute(record.message, def, resume).catch((err) =>
           this.#deps.log(`cannot run ${record.message.id} after the restart: ${err}`)
         );
         continue;

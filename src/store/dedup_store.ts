@@ -21,8 +21,23 @@ export type DedupRecord =
      * interrupted.
      */
     started?: boolean;
+    /**
+     * How far a streaming method's output was sent, committed with each partial reply: where
+     * its spool is to be read from after a restart, and the `seq` of the next partial reply.
+     */
+    streamed?: StreamProgress;
+    /** When it started (ms since the epoch): its methodTimeout counts from then. */
+    startedAt?: number;
   }
   | { state: "done"; at: number; message?: Message };
+
+/** Where a streaming method's output was sent up to (see {@linkcode DedupRecord}). */
+export interface StreamProgress {
+  /** Bytes of its output sent. */
+  offset: number;
+  /** `seq` of its next partial reply. */
+  seq: number;
+}
 
 // Deno KV values are at most 64 KiB; leave room for the rest of the record.
 /** Most bytes of a reply's data kept for its recovery (in KV here, or in the store journal). */
@@ -137,8 +152,26 @@ export class DedupStore {
    */
   record(message: Message, state: DedupRecord["state"] | "started"): Promise<void> {
     const now = Date.now();
-    this.#remember(message.id, now);
     this.#prune(now);
+    return this.#batcher.write([this.#mark(message, state, now)]);
+  }
+
+  /**
+   * The write that records how far the streaming `message` has sent its output, for the
+   * caller to commit with the partial reply that sent it there.
+   */
+  progressMark(message: Message, streamed: StreamProgress, startedAt: number): KvWrite {
+    return this.#mark(message, "started", Date.now(), streamed, startedAt);
+  }
+
+  #mark(
+    message: Message,
+    state: DedupRecord["state"] | "started",
+    now: number,
+    streamed?: StreamProgress,
+    startedAt = now,
+  ): KvWrite {
+    this.#remember(message.id, now);
     const keep = state !== "done" && message.isReply &&
       new TextEncoder().encode(message.data).length <= MAX_KEPT_DATA;
     const value: DedupRecord = state === "done" ? { state, at: now } : {
@@ -146,15 +179,16 @@ export class DedupStore {
       at: now,
       message: keep ? message : { ...message, data: "" },
       dataKept: keep,
-      ...(state === "started" ? { started: true } : {}),
+      ...(state === "started" ? { started: true, startedAt } : {}),
+      ...(streamed ? { streamed } : {}),
     };
-    return this.#batcher.write([{
+    return {
       op: "set",
       key: ["dedup", message.id],
       value,
       expireIn: this.#retentionMs,
       bytes: state === "done" ? 64 : 1024 + (keep ? message.data.length * 3 : 0),
-    }]);
+    };
   }
 
   /**

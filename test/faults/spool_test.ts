@@ -123,3 +123,50 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "kill -9 of a node amid a streaming command: after its restart the stream goes on from where it was sent, every line once and in order",
+  OPTS,
+  async () => {
+    const fleet = await Fleet.start(["central", "ship1"]);
+    try {
+      const central = fleet.get("central");
+      const ship1 = fleet.get("ship1");
+      const ran = `${ship1.dir}/ran.txt`;
+      const out = central.file("spool", "ship1", "stream.txt");
+      const [answer] = await central.send([{
+        toNode: "ship1",
+        method: "REQCliCommandCont",
+        methodArgs: [
+          "bash",
+          "-c",
+          `echo once >> ${ran}; for i in $(seq 1 60); do echo line$i; sleep 0.05; done`,
+        ],
+        replyMethod: "REQToFileAppend",
+        directory: "spool",
+        fileName: "stream.txt",
+        methodTimeout: 60,
+        replyACKTimeout: 3,
+        replyRetries: 40,
+      }]);
+      assertEquals(answer.status, "accepted");
+      // Killed once some lines reached central, while the command goes on.
+      await waitFor(async () => (await readOr(out)).includes("line5\n"), 30_000, "lines");
+      await ship1.kill9();
+      await new Promise((r) => setTimeout(r, 1000));
+      await ship1.restart();
+      await waitFor(async () => (await readOr(out)).includes("line60\n"), 60_000, "the end");
+      await new Promise((r) => setTimeout(r, 2000)); // Late duplicates would show here.
+      const text = await readOr(out);
+      assertEquals(
+        text,
+        Array.from({ length: 60 }, (_, i) => `line${i + 1}\n`).join(""),
+        "every line once, in order",
+      );
+      assertEquals((await readOr(ran)).split("\n").filter((l) => l), ["once"]);
+      await waitFor(() => Promise.resolve(spools(ship1.dir).length === 0), 10_000, "no spool left");
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
