@@ -24,9 +24,13 @@ export const cliCommandCont: MethodDefinition = {
   async handler({ node, message, signal, emit, resumed, resumeFrom }) {
     const { argv, env } = commandWithData(message.methodArgs, message.data);
     const output = new LineSplitter(resumeFrom ?? 0);
-    const lines = new LineBatcher((text, mark) =>
-      emit(text, mark === undefined ? undefined : { resumeAt: mark })
-    );
+    const spool = node.commandSpawn.spool;
+    const lines = new LineBatcher(async (text, mark) => {
+      if (mark === undefined) return await emit(text);
+      await emit(text, { resumeAt: mark });
+      // Sent, and committed as sent: the spool need not keep those bytes.
+      spool?.release(message.id, mark, node.config.maxMessageSize);
+    });
     let code: number;
     let stderr: string;
     try {

@@ -62,6 +62,9 @@ export class CommandSpool {
    */
   constructor(readonly folder: string) {}
 
+  /** Bytes of each streamed output whose disk space was given back (see `release`). */
+  #released = new Map<string, number>();
+
   /** The folder of message `id`: the id itself when it is a plain name, else its hash. */
   folderOf(id: string): string {
     const name = /^[A-Za-z0-9_-]{1,64}$/.test(id)
@@ -109,8 +112,40 @@ export class CommandSpool {
       : { kind: "lost" };
   }
 
+  /**
+   * Gives back the disk space of the first `upTo` bytes of the streamed output of message `id`
+   * (sent, and committed as sent), once that is `step` bytes more than last time: a streaming
+   * command's spool then holds about `step` bytes, however long it runs. The bytes become a hole
+   * (util-linux `fallocate --punch-hole`), so offsets in the file stay valid for the writer and
+   * for a resumed reader. Where that cannot be done (no `fallocate`, a file system without
+   * holes), the spool keeps the whole output.
+   */
+  async release(id: string, upTo: number, step: number): Promise<void> {
+    if (upTo - (this.#released.get(id) ?? 0) < step) return;
+    this.#released.set(id, upTo);
+    try {
+      await new Deno.Command("fallocate", {
+        args: [
+          "--punch-hole",
+          "--offset",
+          "0",
+          "--length",
+          String(upTo),
+          `${this.folderOf(id)}/out`,
+        ],
+        clearEnv: true,
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+        stdout: "null",
+        stderr: "null",
+      }).output();
+    } catch {
+      // Not there: the spool keeps the whole output (see above).
+    }
+  }
+
   /** Removes the spool of message `id` (its reply is durably queued). */
   async remove(id: string): Promise<void> {
+    this.#released.delete(id);
     try {
       await Deno.remove(this.folderOf(id), { recursive: true });
     } catch {

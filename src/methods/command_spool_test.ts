@@ -151,3 +151,20 @@ Deno.test("sweep() removes old spools except those kept, and never a newer one",
   await spool.remove("kept");
   assert(!spool.exists("kept"));
 });
+
+Deno.test("release() gives back the space of sent output in steps, keeping every offset", async () => {
+  const spool = new CommandSpool(await Deno.makeTempDir());
+  const dir = spool.prepare("m");
+  const data = new Uint8Array(1 << 20).fill(97);
+  Deno.writeFileSync(`${dir}/out`, data);
+  const blocks = () => Deno.statSync(`${dir}/out`).blocks ?? 0;
+  const before = blocks();
+  await spool.release("m", 100_000, 512 * 1024); // Less than a step: kept.
+  assertEquals(blocks(), before);
+  await spool.release("m", 768 * 1024, 512 * 1024);
+  assert(blocks() < before / 2, `${blocks()} of ${before} blocks`);
+  const file = Deno.readFileSync(`${dir}/out`);
+  assertEquals(file.length, 1 << 20); // Same size: the writer and a reader keep their offsets.
+  assertEquals(file[768 * 1024], 97);
+  assertEquals(file[0], 0);
+});
