@@ -19,7 +19,7 @@ export const AUDIT_DATA_LIMIT = 1024;
 const ERROR_REPORT_INTERVAL_MS = 60_000;
 
 /** What happened to a message. */
-export type AuditEvent = "published" | "delivered" | "failed" | "refused";
+export type AuditEvent = "published" | "delivered" | "failed" | "refused" | "superseded";
 
 /** Options of {@linkcode AuditLog.open}. */
 export interface AuditLogOptions extends Partial<RotatingLogOptions> {

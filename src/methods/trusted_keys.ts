@@ -7,6 +7,7 @@ import { type MethodDefinition, MethodError } from "./types.ts";
 export const trustedKeys: MethodDefinition = {
   name: "REQTrustedKeys",
   event: "CommandACK",
+  latestOnly: true,
   defaultReplyMethod: "REQToFileAppend",
   flag: "startSubREQSecurity",
   description: "replace the node's trusted keys with central's signed set (data: JSON)",

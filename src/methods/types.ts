@@ -99,6 +99,11 @@ export interface MethodDefinition {
    * durably queued.
    */
   readonly spooled?: boolean;
+  /**
+   * True for methods where only the newest message to a node matters (the trusted set): a new
+   * one drops those to the same node still waiting to be sent, as superseded.
+   */
+  readonly latestOnly?: boolean;
   /** The `--startSubREQ…` flag that starts its subscriber. */
   readonly flag: FlagName;
   /** One line for `--help` and documentation. */

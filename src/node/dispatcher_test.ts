@@ -52,7 +52,11 @@ function fakeDispatcher() {
       return pub;
     },
     finished: (m, outcome) =>
-      finished.push(`${m.id} ${outcome.delivered ? "delivered" : outcome.error}`),
+      finished.push(
+        `${m.id} ${
+          outcome.delivered ? "delivered" : "error" in outcome ? outcome.error : outcome.reason
+        }`,
+      ),
     stopping: () => state.stopping,
     log() {},
   });

@@ -117,7 +117,9 @@ export class PublishOutcomes {
       // A node runs a few commands at a time (-maxConcurrentMethods): flooding it with a
       // thousand only has it verify and record them all before the first result can leave.
       // A window a few times its pool keeps that pool fed; instant methods keep a wide one.
-      window: def.pooled ? POOLED_WINDOW : 1024,
+      // One at a time where only the newest counts: the rest wait, and are superseded.
+      window: def.latestOnly ? 1 : def.pooled ? POOLED_WINDOW : 1024,
+      latestOnly: def.latestOnly === true,
       maxMessageSize: this.#deps.maxMessageSize,
       encode: (m) => security.seal(m),
       verifyAck: (m, raw) => security.verifyAck(m, raw),
@@ -145,6 +147,8 @@ export class PublishOutcomes {
       }
       // Delivered means sent: its "published" line carries the whole message.
       audit.outcome("delivered", subject, m.id, outcome.duplicate ? "duplicate" : undefined);
+    } else if (outcome.reason === "superseded") {
+      audit.outcome("superseded", subject, m.id, `by ${outcome.by}`);
     } else {
       metrics.failed.inc({ ...labels, reason: outcome.reason });
       audit.record(

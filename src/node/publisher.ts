@@ -19,6 +19,11 @@ export interface PublisherDeps {
   sent(message: Message, attempt: number): void;
   /** Largest number of messages waiting for an ACK at once on this subject. */
   window: number;
+  /**
+   * Only the newest message of this subject matters (the trusted set): one queued drops those
+   * still waiting to be sent the first time, which finish as superseded.
+   */
+  latestOnly?: boolean;
   /** Largest message sent, in bytes; bigger ones fail with a clear error. */
   maxMessageSize: number;
   /** The bytes to send for a message (signed); called again for each resend. Default JSON. */
@@ -44,7 +49,9 @@ export interface PublisherDeps {
 export type PublishOutcome =
   /** `acked`: the receiver's ACK came back (false for a NACK subject: published is delivered). */
   | { delivered: true; acked: boolean; ackMs: number; duplicate?: boolean }
-  | { delivered: false; reason: "max-retries" | "refused" | "too-large"; error: string };
+  | { delivered: false; reason: "max-retries" | "refused" | "too-large"; error: string }
+  /** Dropped unsent: a newer message of a `latestOnly` method was queued (its id in `by`). */
+  | { delivered: false; reason: "superseded"; by: string };
 
 const encoder = new TextEncoder();
 
@@ -113,6 +120,14 @@ export class Publisher {
     if (this.#stopped) {
       this.#deps.abandoned?.(message);
       return;
+    }
+    if (this.#deps.latestOnly && this.pending > 0) {
+      // A node back after hours gets the one set in force, not every version made meanwhile.
+      const superseded = this.#queue.slice(this.#head);
+      this.#queue.length = this.#head;
+      for (const old of superseded) {
+        this.#deps.finished(old, { delivered: false, reason: "superseded", by: message.id });
+      }
     }
     this.#queue.push(message);
     this.#wake?.();

@@ -57,3 +57,43 @@ Deno.test("a stopped publisher hands back every unfinished message, sent or not"
   assertEquals(abandoned.includes("d"), true);
   assertEquals(finished, []);
 });
+
+Deno.test("a latestOnly publisher drops queued messages a newer one supersedes; the one in flight goes on", async () => {
+  const sent: string[] = [];
+  const answers: (() => void)[] = [];
+  const nc = {
+    info: { max_payload: 1 << 20 },
+    request: (_s: string, data: Uint8Array) => {
+      const id = JSON.parse(new TextDecoder().decode(data)).id;
+      sent.push(id);
+      return new Promise((resolve) =>
+        answers.push(() => resolve({ json: () => ({ id, ok: true }) }))
+      );
+    },
+  };
+  const outcomes: string[] = [];
+  const pub = new Publisher("ship1.REQTrustedKeys.CommandACK", "CommandACK", {
+    connection: () => Promise.resolve(nc as unknown as NatsConnection),
+    finished: (m, o) => outcomes.push(`${m.id}:${o.delivered ? "delivered" : o.reason}`),
+    sent: () => {},
+    window: 1,
+    maxMessageSize: 1 << 20,
+    latestOnly: true,
+  });
+  const stop = new AbortController();
+  const running = pub.run(stop.signal);
+  pub.enqueue(message("v1"));
+  await new Promise((r) => setTimeout(r, 20)); // Taken, sent, waiting for its ACK.
+  for (const id of ["v2", "v3", "v4"]) pub.enqueue(message(id));
+  await new Promise((r) => setTimeout(r, 50));
+  assertEquals(sent, ["v1"]);
+  assertEquals(outcomes, ["v2:superseded", "v3:superseded"]);
+  answers.shift()!();
+  await new Promise((r) => setTimeout(r, 50));
+  answers.shift()!();
+  await new Promise((r) => setTimeout(r, 50));
+  assertEquals(sent, ["v1", "v4"]);
+  assertEquals(outcomes, ["v2:superseded", "v3:superseded", "v1:delivered", "v4:delivered"]);
+  stop.abort();
+  await running;
+});

@@ -26,6 +26,7 @@ import { SecretPaths } from "./secret_paths.ts";
 import { signedJson, verifyMessage } from "./signature.ts";
 import type { ChunkSeal, ChunkSealFields } from "../node/chunk_seal.ts";
 import { TrustedKeys, trustedSetSchema } from "./trusted_keys.ts";
+import { DistributionPacer } from "./distribution_pacer.ts";
 
 /** Methods only central may call, whatever the ACL says: they change who is trusted. */
 export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set([
@@ -75,7 +76,11 @@ export class Security {
   readonly registry: KeyRegistry | undefined;
   /** Central's pre-seeded approvals (`<CONFIG_FOLDER>/approved_keys/<node>.pub`). */
   readonly #preApproved: ApprovedKeysFolder | undefined;
-  #distribution: ReturnType<typeof setTimeout> | undefined;
+  /** Sends the trusted set after approvals, paced (see distribution_pacer.ts). */
+  #pacer = new DistributionPacer(
+    async () => (await this.distribute()).to.length,
+    (err) => this.#options.log(`${this.#config.nodeName}: cannot send the trusted set: ${err}`),
+  );
   #approving = new Map<string, Promise<string | undefined>>();
   #quiet = new Set<string>();
   #config: Readonly<Config>;
@@ -357,20 +362,8 @@ export class Security {
       `${this.#config.nodeName}: approved the key of ${node} pre-seeded in ` +
         `${this.#preApproved!.path}/${node}.pub (${key})`,
     );
-    this.#distributeSoon();
+    this.#pacer.request();
     return key;
-  }
-
-  /** Sends the trusted set once, shortly, for a burst of approvals (a fleet coming up). */
-  #distributeSoon(): void {
-    if (this.#distribution !== undefined) return;
-    this.#distribution = setTimeout(() => {
-      this.#distribution = undefined;
-      this.distribute().catch((err) =>
-        this.#options.log(`${this.#config.nodeName}: cannot send the trusted set: ${err}`)
-      );
-    }, 250);
-    Deno.unrefTimer(this.#distribution);
   }
 
   async #verify(m: Message, raw: Record<string, unknown>): Promise<string | undefined> {
@@ -614,6 +607,7 @@ export class Security {
     const registry = this.#requireRegistry("distribute keys");
     const set = await registry.trustedSet(this.keys.publicKey);
     const to = Object.keys(set.keys).filter((n) => n !== this.#config.nodeName);
+    this.#pacer.sent(to.length);
     await this.#sendTrustedSet(to, set);
     return { version: set.version, to };
   }
