@@ -1,9 +1,9 @@
 /**
- * `deno task bench [--quick] [--json] [--only=a,b]`: measures Steward against raw NATS in one
+ * `deno task bench [--quick] [--json] [--only=a,b] [--scale]`: measures Steward against raw NATS in one
  * run, on loopback, with a real nats-server. Sections: `raw`, `e2e`, `cli`, `fanout`,
  * `agent` (start-up and idle memory), `socket` (1000 pings socket-to-file, single round trips,
  * memory under load), `cli1000` (1000 `echo x` commands socket-to-file beside the spawn floor),
- * `recovery`. Progress goes to stderr; the table (or, with `--json`, one
+ * `recovery`, and only when asked for, `scale` (a fleet of 1000 nodes, 300 with `--quick`). Progress goes to stderr; the table (or, with `--json`, one
  * JSON object) to stdout.
  *
  * @module
@@ -19,6 +19,7 @@ import {
   startupAndIdle,
   sustainedLoad,
 } from "./bench/agent_sections.ts";
+import { scaleSection } from "./bench/scale.ts";
 import {
   commandRoundTrips,
   commandRun,
@@ -153,6 +154,23 @@ try {
     } finally {
       await Promise.all([central.stop(), ship.stop()]);
     }
+  }
+
+  // Minutes and a few GB: only when asked for (--scale, or --only=scale).
+  if (args.has("--scale") || only?.has("scale")) {
+    const nodes = quick ? 300 : 1000;
+    log(`scale: ${nodes} nodes in 8 host processes, one central`);
+    Object.assign(
+      r,
+      await scaleSection(broker.address, dir, {
+        nodes,
+        hosts: 8,
+        helloSeconds: 30,
+        steadySeconds: quick ? 30 : 60,
+        runs: SIZES.fanoutRuns,
+        log,
+      }),
+    );
   }
 
   if (run("fanout")) {
@@ -301,6 +319,11 @@ const targets = checkTargets({
   peak_rss_mb: num("peak_rss_mb"),
   startup_ms: num("startup_ms"),
   p50_ratio_floor: num("p50_ratio_floor"),
+  ...("scale_nodes" in r
+    ? {
+      scale: { nodes: num("scale_nodes"), ping_s: num("scale_ping_s"), cli_s: num("scale_cli_s") },
+    }
+    : {}),
 });
 if (json) {
   const rounded = Object.fromEntries(

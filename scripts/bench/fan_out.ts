@@ -17,7 +17,8 @@ export interface FanOutResult {
 }
 
 /**
- * Sends one `REQPing` to every node in `targets` from `central`, `runs` times in a row.
+ * Sends one `REQPing` (or `message`) to every node in `targets` from `central`, `runs` times in
+ * a row.
  *
  * @example
  * ```ts ignore
@@ -29,12 +30,13 @@ export async function fanOut(
   central: Node,
   targets: string[],
   runs: number,
+  message: Record<string, unknown> = { method: "REQPing" },
 ): Promise<FanOutResult> {
   const waiter = new ReplyWaiter(central);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const replies = await waiter.send({ toNodes: targets, method: "REQPing" });
+    const replies = await waiter.send({ ...message, toNodes: targets });
     times.push((performance.now() - t0) / 1000);
     const failed = replies.filter((r) => r.ok === false);
     if (failed.length > 0) throw new Error(`fan-out: ${failed.length} failed: ${failed[0].error}`);

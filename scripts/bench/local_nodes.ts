@@ -12,7 +12,8 @@ import { provision } from "../../test/pki.ts";
 
 /**
  * Starts node `name` of the fleet whose central is `central` on `broker`, with its folders under
- * `dir/<name>` and the fleet's pre-seeded keys, quiet, without hello messages and without
+ * `dir/<name>` and the fleet's pre-seeded keys, quiet, without hello messages (unless
+ * `helloSeconds`) and without
  * default process metrics; resolves once it is ready.
  *
  * @example
@@ -27,6 +28,7 @@ export async function startLocalNode(
   broker: string,
   dir: string,
   central = "central",
+  options: { helloSeconds?: number } = {},
 ): Promise<Node> {
   const home = join(dir, name);
   // The config folder is the database folder (Node.start's default without one).
@@ -41,7 +43,7 @@ export async function startLocalNode(
       databaseFolder: join(home, "var"),
       subscribersDataFolder: join(home, "data"),
       natsConnectRetryInterval: 1,
-      startPubREQHello: 0,
+      startPubREQHello: options.helloSeconds ?? 0,
     }),
     { defaultMetrics: false, print: () => {}, log: () => {} },
   );

@@ -12,7 +12,11 @@ import { startLocalNode } from "./local_nodes.ts";
 const [broker, dir, central, ...names] = Deno.args;
 const nodes: Node[] = [];
 // One at a time: starting dozens of KV databases at once only adds contention.
-for (const name of names) nodes.push(await startLocalNode(name, broker, dir, central));
+// STEWARD_BENCH_HELLO: seconds between the hellos of each node (none when unset).
+const helloSeconds = Number(Deno.env.get("STEWARD_BENCH_HELLO") ?? 0);
+for (const name of names) {
+  nodes.push(await startLocalNode(name, broker, dir, central, { helloSeconds }));
+}
 console.log("ready");
 // Wait for EOF on stdin: the benchmark closes it (or dies) when it is done.
 const buf = new Uint8Array(64);

@@ -36,6 +36,7 @@ export async function startNodeHosts(
   broker: string,
   dir: string,
   central: string,
+  options: { helloSeconds?: number } = {},
 ): Promise<NodeHosts> {
   const keysFolder = await fleetKeysFolder();
   const groups: string[][] = Array.from({ length: processes }, () => []);
@@ -44,7 +45,10 @@ export async function startNodeHosts(
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", ...UNSTABLE_FLAGS, ...V8_FLAGS, HOST, broker, dir, central, ...group],
       // The hosts' nodes use the keys the benchmark's central trusts.
-      env: { [FLEET_KEYS_ENV]: keysFolder },
+      env: {
+        [FLEET_KEYS_ENV]: keysFolder,
+        ...(options.helloSeconds ? { STEWARD_BENCH_HELLO: String(options.helloSeconds) } : {}),
+      },
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",

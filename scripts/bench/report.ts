@@ -42,6 +42,13 @@ const ROWS: [label: string, key: string, unit: string][] = [
   ["sustained load: messages", "load_messages", ""],
   ["  rate", "load_rps", "msg/s"],
   ["  RSS after / peak", "load_rss_mb|load_peak_rss_mb", "MB"],
+  ["scale: nodes, up in", "scale_nodes|scale_up_s", "s"],
+  ["  REQPing to all: first / median", "scale_ping_first_s|scale_ping_s", "s"],
+  ["  REQCliCommand hostname to all: first / median", "scale_cli_first_s|scale_cli_s", "s"],
+  ["  central RSS: no node / the fleet", "scale_central_rss_empty_mb|scale_central_rss_mb", "MB"],
+  ["  hellos: every, central CPU share", "scale_hello_seconds|scale_hello_cpu_share", ""],
+  ["  central CPU per hello", "scale_hello_cpu_ms", "ms"],
+  ["  central KV size", "scale_central_kv_mb", "MB"],
   ["recovery: persisted messages", "recovery_messages", ""],
   ["  restart to ready / to last reply", "recovery_ready_s|recovery_s", "s"],
 ];

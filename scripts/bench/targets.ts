@@ -26,6 +26,8 @@ export interface TargetFigures {
   startup_ms: number;
   /** The lowest sequential p50 ratio the signatures leave; NaN if not measured. */
   p50_ratio_floor?: number;
+  /** The scale section (issue 17), when it ran: its fleet size and fan-out medians. */
+  scale?: { nodes: number; ping_s: number; cli_s: number };
 }
 
 /** " (bound 0.159)" when the bound was measured, else nothing. */
@@ -105,6 +107,23 @@ export function checkTargets(f: TargetFigures): TargetResult[] {
       target: "start-up to ready < 500 ms",
       value: `${f.startup_ms.toFixed(0)} ms`,
       met: f.startup_ms < 500,
+    },
+    ...(f.scale ? scaleTargets(f.scale) : []),
+  ];
+}
+
+/** Issue 17's targets for a fleet of 1000 (checked on whatever size ran). */
+function scaleTargets(s: NonNullable<TargetFigures["scale"]>): TargetResult[] {
+  return [
+    {
+      target: `REQPing to all of a fleet of 1000 < 1 s (measured on ${s.nodes})`,
+      value: `${s.ping_s.toFixed(2)} s`,
+      met: s.ping_s < 1,
+    },
+    {
+      target: `REQCliCommand hostname to all of a fleet of 1000 < 3 s (measured on ${s.nodes})`,
+      value: `${s.cli_s.toFixed(2)} s`,
+      met: s.cli_s < 3,
     },
   ];
 }

@@ -6,7 +6,7 @@
  */
 import { commandEnvNames, type Config } from "../config.ts";
 import { CommandSpool } from "./command_spool.ts";
-import { SpawnThread } from "./spawn_thread.ts";
+import { sharedSpawnThread, type SpawnRunner } from "./shared_spawn_thread.ts";
 import {
   checkCanSwitch,
   resolveRunAsUser,
@@ -27,8 +27,8 @@ export interface CommandSpawn {
    * they are spawned detached.
    */
   readonly setsid?: string;
-  /** The node's spawn thread: commands start there, off the agent's thread; absent: on it. */
-  readonly thread?: SpawnThread;
+  /** The process's spawn thread: commands start there, off the agent's thread; absent: on it. */
+  readonly thread?: SpawnRunner;
   /**
    * Where commands keep their output and exit status, so that a result survives the agent's
    * restart (see `command_spool.ts`). Present when commands start through `setsid` as the
@@ -104,7 +104,7 @@ export async function commandSpawnFor(
   } = {},
 ): Promise<CommandSpawn> {
   const names = commandEnvNames(config.commandEnv);
-  const thread = options.thread === false ? {} : { thread: new SpawnThread() };
+  const thread = options.thread === false ? {} : { thread: sharedSpawnThread() };
   if (config.runAsUser === "") {
     const setsid = await sessionLeader();
     const spool = setsid && config.databaseFolder !== undefined && config.commandSpool !== false
