@@ -7,6 +7,7 @@ import {
   normalizeSpellings,
 } from "../message/schema.ts";
 import { subjectFor } from "../message/subject.ts";
+import { resolvePathArgs } from "../methods/method_args.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import { abortable } from "./abortable.ts";
 import {
@@ -44,6 +45,8 @@ export interface SubscriberDeps {
   duplicate(message: Message): void;
   /** Largest message taken, in bytes (a chunked one is refused beyond it). */
   maxMessageSize: number;
+  /** The agent's working folder, against which relative file arguments are resolved. */
+  workingFolder: string;
   /**
    * Checks signature, replay window and ACL of `message` (`raw` is its JSON as received);
    * returns why it is refused. Runs before the message is recorded, ACKed or run.
@@ -246,7 +249,9 @@ export class Subscriber {
       this.#deps.refused(parsed);
       return;
     }
-    const { message: m, raw } = parsed;
+    const { raw } = parsed;
+    // File arguments are made absolute and real first: the ACL judges the file to be opened.
+    const m = this.#withPathsResolved(parsed.message);
     // The KV read of the dedup record runs while the signature is checked.
     const lookup = this.#deps.lookup?.(m.id);
     lookup?.catch(() => {}); // A refused message never awaits it.
@@ -317,6 +322,12 @@ export class Subscriber {
       return `message on ${this.subject} is invalid: ${describeIssues(result.error.issues)}`;
     }
     return { message: result.data, raw: raw as Record<string, unknown> };
+  }
+
+  #withPathsResolved(m: Message): Message {
+    const spec = this.definition.methodArgs;
+    if (!spec?.paths?.length) return m;
+    return { ...m, methodArgs: resolvePathArgs(spec, m.methodArgs, this.#deps.workingFolder) };
   }
 
   #check(m: Message, sender = ""): string | undefined {

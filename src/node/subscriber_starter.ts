@@ -109,6 +109,7 @@ export class SubscriberStarter {
       received: (m) => metrics.received.inc({ method: m.method, peer: this.#deps.peer(m) }),
       duplicate: (m) => metrics.duplicates.inc({ method: m.method, peer: this.#deps.peer(m) }),
       maxMessageSize: this.#deps.maxMessageSize,
+      workingFolder: Deno.cwd(),
       admit: (m, raw) =>
         // Claimed only once the reply is verified: an impostor cannot use a chain record up.
         security.admit(m, raw, { authoredHere: () => this.#deps.chains.authoredHere(m) }),
