@@ -125,6 +125,7 @@ export class Node implements NodeServices, IntakePort {
         runner.execute(m, def, options),
       peer: (m: Message) => peerLabel(m, { config, security }),
       reportError: (text: string, m?: Message) => this.reportError(text, m),
+      errorMessage: (text: string, m: Message, id: string) => this.#errors.message(text, m, id),
       log: (line: string) => this.#log(line),
     };
     this.#errors = new ErrorReporter(parts);
