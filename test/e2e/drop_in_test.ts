@@ -243,3 +243,158 @@ Deno.test(
     }
   },
 );
+
+/** The lines of `log` that name message `id`. */
+function linesAbout(log: string, id: string): string[] {
+  return log.split("\n").filter((l) => l.includes(`id: ${id}`));
+}
+
+Deno.test(
+  "every method failure on a node reaches central's error log once, with node, method, id " +
+    "and reason, besides the error reply to its sender",
+  opts,
+  async () => {
+    const fleet = await Fleet.start(["central"]);
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Response("no such page\n", { status: 404 }),
+    );
+    try {
+      const central = fleet.get("central");
+      await startPrepared(fleet, "ship1", async (dir) => {
+        const acl: Acl = {
+          version: 1,
+          rules: [
+            {
+              from: ["central"],
+              methods: ["*"],
+              commands: [{ executable: "*" }],
+              paths: ["/"],
+              hosts: ["*"],
+            },
+            { from: ["ship2"], methods: ["REQCliCommand"], commands: [{ executable: "bash" }] },
+            HARMLESS,
+          ],
+        };
+        await Deno.writeTextFile(join(dir, "etc", "acl.json"), JSON.stringify(acl));
+      });
+      const ship2 = await fleet.add("ship2");
+      await fleet.introduce();
+      const idOf = (answers: { id?: string; status: string }[]) => {
+        assertEquals(answers[0]?.status, "accepted", JSON.stringify(answers));
+        return answers[0].id!;
+      };
+
+      // The issue's case: a command exits non-zero on ship1 for a message from another node.
+      const exit = idOf(
+        await ship2.send([{
+          toNode: "ship1",
+          method: "REQCliCommand",
+          methodArgs: ["bash", "-c", "echo oops >&2; exit 3"],
+          directory: "cmd",
+          fileName: "exit.result",
+          retries: 3,
+        }]),
+      );
+      const timeout = idOf(
+        await central.send([{
+          toNode: "ship1",
+          method: "REQCliCommand",
+          methodArgs: ["sleep", "30"],
+          methodTimeout: 1,
+          directory: "cmd",
+          fileName: "timeout.result",
+        }]),
+      );
+      const http = idOf(
+        await central.send([{
+          toNode: "ship1",
+          method: "REQHttpGet",
+          methodArgs: [`http://127.0.0.1:${server.addr.port}/missing`],
+          directory: "web",
+          fileName: "missing.html",
+        }]),
+      );
+      const refused = idOf(
+        await ship2.send([{
+          toNode: "ship1",
+          method: "REQCliCommand",
+          methodArgs: ["ls", "/"],
+          directory: "cmd",
+          fileName: "refused.result",
+          retries: 3,
+        }]),
+      );
+      const reply = await waitForText(
+        ship2.file("cmd", "ship1", "exit.result"),
+        /ERROR from ship1/,
+        "the error reply at the sender",
+      );
+      assertMatch(reply, /ERROR from ship1 \(REQCliCommand \S+\): bash exited with code 3: oops/);
+
+      const expected: [string, RegExp][] = [
+        [
+          exit,
+          /fromNode: ship2, method: REQCliCommand, id: \S+: REQCliCommand failed: bash exited with code 3: oops/,
+        ],
+        [
+          timeout,
+          /fromNode: central, method: REQCliCommand, id: \S+: REQCliCommand failed: .*methodTimeout/,
+        ],
+        [http, /fromNode: central, method: REQHttpGet, id: \S+: REQHttpGet failed: .*404/],
+        [
+          refused,
+          /fromNode: ship2, method: REQCliCommand, id: \S+: refused: .*may not run \["ls","\/"\]/,
+        ],
+      ];
+      for (const [id, pattern] of expected) {
+        const lines = await waitFor(
+          async () => {
+            const found = linesAbout(await central.errorLog("ship1"), id);
+            return found.length > 0 ? found : undefined;
+          },
+          20_000,
+          `central's error line about ${id}`,
+        );
+        assertMatch(lines[0], /error: node: ship1, toNode: ship1, /);
+        assertMatch(lines[0], pattern);
+      }
+
+      // A failure reported after all of these, on the same path: any second report of the
+      // ones above would have come before it.
+      const last = idOf(
+        await central.send([{
+          toNode: "ship1",
+          method: "REQCliCommand",
+          methodArgs: ["false"],
+          directory: "cmd",
+          fileName: "last.result",
+        }]),
+      );
+      await waitFor(
+        async () => linesAbout(await central.errorLog("ship1"), last).length > 0,
+        20_000,
+        "the last failure at central",
+      );
+      const log = await central.errorLog("ship1");
+      for (const [id] of expected) assertEquals(linesAbout(log, id).length, 1, `${id}:\n${log}`);
+      // Undeliverable: the sender reports it after its last retry, once.
+      const down = idOf(
+        await ship2.send([{ toNode: "ship9", method: "REQPing", ACKTimeout: 1, retries: 2 }]),
+      );
+      const ship2Log = await waitFor(
+        async () => {
+          const text = await central.errorLog("ship2");
+          return linesAbout(text, down).length > 0 ? text : "";
+        },
+        20_000,
+        "max retries at central",
+      );
+      assertEquals(linesAbout(ship2Log, down).length, 1, ship2Log);
+      assertMatch(linesAbout(ship2Log, down)[0], /method: REQPing, id: \S+: max retries reached/);
+    } finally {
+      await server.shutdown();
+      await fleet.stop();
+    }
+  },
+);
