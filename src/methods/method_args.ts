@@ -44,30 +44,33 @@ export function missingArgs(
  * ```ts
  * import { resolvePathArgs } from "./method_args.ts";
  * const spec = { required: ["the file to tail"], paths: [0] };
- * resolvePathArgs(spec, ["./logs/../test.log"], "/srv/steward", (p) => p);
+ * await resolvePathArgs(spec, ["./logs/../test.log"], "/srv/steward", (p) => Promise.resolve(p));
  * // ["/srv/steward/test.log"]
  * ```
  */
-export function resolvePathArgs(
+export async function resolvePathArgs(
   spec: MethodArgsSpec | undefined,
   args: readonly string[],
   workingFolder: string,
-  realPath: (path: string) => string = realPathOrSelf,
-): string[] {
+  realPath: (path: string) => Promise<string> = realPathOrSelf,
+): Promise<string[]> {
   const out = [...args];
   for (const i of spec?.paths ?? []) {
     const given = out[i];
     if (given === undefined || given === "") continue;
     const lexical = isAbsolute(given) ? resolve(given) : resolve(workingFolder, given);
-    out[i] = realPath(lexical);
+    out[i] = await realPath(lexical);
   }
   return out;
 }
 
-/** The real path of `path` when it exists and may be read; else `path` itself. */
-function realPathOrSelf(path: string): string {
+/**
+ * The real path of `path` when it exists and may be read; else `path` itself. Asynchronous: a
+ * lookup on a hung network mount must not stop the agent's event loop.
+ */
+async function realPathOrSelf(path: string): Promise<string> {
   try {
-    return Deno.realPathSync(path);
+    return await Deno.realPath(path);
   } catch {
     return path; // Missing, or outside the sandbox: the lexical path is all there is.
   }

@@ -31,19 +31,25 @@ Deno.test("the method table declares what the methods with arguments need", () =
   assertEquals(methodNamed("REQTailFile")?.methodArgs?.paths, [0]);
 });
 
-Deno.test("resolvePathArgs() makes the seed's ./test.log absolute in the working folder", () => {
+Deno.test("resolvePathArgs() makes the seed's ./test.log absolute in the working folder", async () => {
   const spec = methodNamed("REQTailFile")!.methodArgs;
-  const same = (p: string) => p;
-  assertEquals(resolvePathArgs(spec, ["./test.log"], "/srv/ship2", same), ["/srv/ship2/test.log"]);
-  assertEquals(resolvePathArgs(spec, ["test.log"], "/srv/ship2", same), ["/srv/ship2/test.log"]);
-  assertEquals(resolvePathArgs(spec, ["../../etc/passwd"], "/srv/ship2", same), ["/etc/passwd"]);
-  assertEquals(resolvePathArgs(spec, ["/var/log/../x"], "/srv", same), ["/var/x"]);
-  assertEquals(resolvePathArgs(spec, [], "/srv", same), []);
+  const same = (p: string) => Promise.resolve(p);
+  assertEquals(await resolvePathArgs(spec, ["./test.log"], "/srv/ship2", same), [
+    "/srv/ship2/test.log",
+  ]);
+  assertEquals(await resolvePathArgs(spec, ["test.log"], "/srv/ship2", same), [
+    "/srv/ship2/test.log",
+  ]);
+  assertEquals(await resolvePathArgs(spec, ["../../etc/passwd"], "/srv/ship2", same), [
+    "/etc/passwd",
+  ]);
+  assertEquals(await resolvePathArgs(spec, ["/var/log/../x"], "/srv", same), ["/var/x"]);
+  assertEquals(await resolvePathArgs(spec, [], "/srv", same), []);
 });
 
-Deno.test("resolvePathArgs() leaves arguments that are not declared paths as they are", () => {
+Deno.test("resolvePathArgs() leaves arguments that are not declared paths as they are", async () => {
   const cli = methodNamed("REQCliCommand")!.methodArgs;
-  assertEquals(resolvePathArgs(cli, ["./run.sh", "../x"], "/srv"), ["./run.sh", "../x"]);
+  assertEquals(await resolvePathArgs(cli, ["./run.sh", "../x"], "/srv"), ["./run.sh", "../x"]);
 });
 
 Deno.test("resolvePathArgs() resolves symbolic links to the file they lead to", async () => {
@@ -53,9 +59,9 @@ Deno.test("resolvePathArgs() resolves symbolic links to the file they lead to", 
     await Deno.writeTextFile(`${dir}/secret.txt`, "x");
     await Deno.symlink(`${dir}/secret.txt`, `${dir}/logs/app.log`);
     const spec = methodNamed("REQTailFile")!.methodArgs;
-    assertEquals(resolvePathArgs(spec, ["./logs/app.log"], dir), [`${dir}/secret.txt`]);
+    assertEquals(await resolvePathArgs(spec, ["./logs/app.log"], dir), [`${dir}/secret.txt`]);
     // A file that does not exist (yet) keeps its lexical path.
-    assertEquals(resolvePathArgs(spec, ["logs/none.log"], dir), [`${dir}/logs/none.log`]);
+    assertEquals(await resolvePathArgs(spec, ["logs/none.log"], dir), [`${dir}/logs/none.log`]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

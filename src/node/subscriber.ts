@@ -51,7 +51,11 @@ export interface SubscriberDeps {
    * Checks signature, replay window and ACL of `message` (`raw` is its JSON as received);
    * returns why it is refused. Runs before the message is recorded, ACKed or run.
    */
-  admit?(message: Message, raw: Record<string, unknown>): Promise<string | undefined>;
+  admit?(
+    message: Message,
+    raw: Record<string, unknown>,
+    resolved: () => Promise<Message>,
+  ): Promise<string | undefined>;
   /** The bytes of an ACK (signed, so that the sender can tell it came from this node). */
   sealAck?(ack: Ack | ChunkAck): Promise<Uint8Array>;
   /**
@@ -250,12 +254,22 @@ export class Subscriber {
       return;
     }
     const { raw } = parsed;
-    // File arguments are made absolute and real first: the ACL judges the file to be opened.
-    const m = this.#withPathsResolved(parsed.message);
+    let m = parsed.message;
     // The KV read of the dedup record runs while the signature is checked.
     const lookup = this.#deps.lookup?.(m.id);
     lookup?.catch(() => {}); // A refused message never awaits it.
-    const problem = this.#check(m, chunked?.sender) ?? await this.#deps.admit?.(m, raw);
+    // File arguments are made absolute and real once the sender is verified, before the ACL:
+    // the ACL judges the file that will be opened.
+    const resolved = async () => {
+      m = await this.#withPathsResolved(m);
+      return m;
+    };
+    const admit = this.#deps.admit;
+    let problem = this.#check(m, chunked?.sender);
+    if (problem === undefined) {
+      if (admit) problem = await admit(m, raw, resolved);
+      else await resolved();
+    }
     if (problem) {
       this.#answer(msg, { id: m.id, ok: false, error: problem, ...chunk });
       this.#deps.refused(problem, m);
@@ -324,10 +338,11 @@ export class Subscriber {
     return { message: result.data, raw: raw as Record<string, unknown> };
   }
 
-  #withPathsResolved(m: Message): Message {
+  async #withPathsResolved(m: Message): Promise<Message> {
     const spec = this.definition.methodArgs;
     if (!spec?.paths?.length) return m;
-    return { ...m, methodArgs: resolvePathArgs(spec, m.methodArgs, this.#deps.workingFolder) };
+    const methodArgs = await resolvePathArgs(spec, m.methodArgs, this.#deps.workingFolder);
+    return { ...m, methodArgs };
   }
 
   #check(m: Message, sender = ""): string | undefined {

@@ -110,9 +110,12 @@ export class SubscriberStarter {
       duplicate: (m) => metrics.duplicates.inc({ method: m.method, peer: this.#deps.peer(m) }),
       maxMessageSize: this.#deps.maxMessageSize,
       workingFolder: Deno.cwd(),
-      admit: (m, raw) =>
+      admit: (m, raw, resolved) =>
         // Claimed only once the reply is verified: an impostor cannot use a chain record up.
-        security.admit(m, raw, { authoredHere: () => this.#deps.chains.authoredHere(m) }),
+        security.admit(m, raw, {
+          authoredHere: () => this.#deps.chains.authoredHere(m),
+          resolved,
+        }),
       sealAck: (ack) => security.seal(ack),
       verifyChunk: (seal) => security.verifyChunk(seal),
     }, allowedNodes);
