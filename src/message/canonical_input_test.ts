@@ -84,3 +84,13 @@ Deno.test("canonicalInput(): __proto__ and constructor keys do nothing but get r
   const c = canonicalInput(JSON.parse('{"toNode":"a","method":"constructor"}'));
   assertEquals("value" in c && (c.value as { method: unknown }).method, "constructor");
 });
+
+Deno.test("canonicalInput(): fields the agent stamps stay refused in every spelling", () => {
+  for (const field of ["fromNode", "FromNode", "ID", "isReply", "Signature", "previousMessage"]) {
+    assertMatch(
+      check({ toNode: "a", method: "REQPing", [field]: "x" }),
+      new RegExp(`unknown field: "${field}"`),
+      field,
+    );
+  }
+});
