@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { FieldSpelling } from "./message/field_names.ts";
 import { nodeNameProblem } from "./message/schema.ts";
 import { modesFromFileMode, PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./store/file_modes.ts";
 
@@ -136,6 +137,17 @@ export const FLAGS = {
   startSubREQOpCommand: bool(true, "subscribe to REQOpCommand and REQOpProcess*"),
   startSubREQSecurity: bool(true, "subscribe to REQTrustedKeys, REQAclUpdate and REQKey*"),
 } as const;
+
+/**
+ * The config file's keys: the flag names, matched in any letter case.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_FILE_SPELLING } from "./config.ts";
+ * CONFIG_FILE_SPELLING.canonical({ NodeName: "ship1" }); // { value: { nodeName: "ship1" } }
+ * ```
+ */
+export const CONFIG_FILE_SPELLING: FieldSpelling = new FieldSpelling({ names: Object.keys(FLAGS) });
 
 /** Name of an agent option. */
 export type FlagName = keyof typeof FLAGS;
@@ -290,6 +302,9 @@ export function helpText(): string {
   const lines = [
     "Usage: steward [flags]   (config file: $CONFIG_FOLDER/config.json, default ./etc)",
     "",
+    "A relative path in a method's file argument (REQTailFile's methodArgs[0], e.g. ./test.log)",
+    "is resolved against the folder the agent runs in; the ACL judges the resolved file.",
+    "",
   ];
   for (const [name, spec] of Object.entries(FLAGS)) {
     lines.push(`  -${name} ${spec.kind === "bool" ? "" : spec.kind}`.trimEnd());
@@ -324,10 +339,15 @@ export async function loadConfig(configFolder: string, flags: Partial<Config>): 
       throw new ConfigError(`config file ${file}: not valid JSON: ${err.message}`);
     } else throw err;
   }
+  // Keys in any letter case, as the original's Go decoder reads its config file.
+  const canonical = CONFIG_FILE_SPELLING.canonical(fromFile);
+  if ("error" in canonical) throw new ConfigError(`config file ${file}: ${canonical.error}`);
   const fileValues: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(fromFile)) {
+  for (const [name, value] of Object.entries(canonical.value as Record<string, unknown>)) {
+    if (!Object.hasOwn(FLAGS, name)) {
+      throw new ConfigError(`config file ${file}: unknown setting "${name}"`);
+    }
     const spec = (FLAGS as Record<string, FlagSpec<unknown>>)[name];
-    if (!spec) throw new ConfigError(`config file ${file}: unknown setting "${name}"`);
     const expected = spec.kind === "int" ? "number" : spec.kind === "bool" ? "boolean" : "string";
     const actual = typeof value;
     if (actual !== expected || (spec.kind === "int" && !Number.isInteger(value))) {

@@ -133,3 +133,39 @@ Deno.test("validateConfig() checks the form of -commandEnv and -runAsUser", asyn
     assertEquals(err instanceof ConfigError, true);
   }
 });
+
+Deno.test("loadConfig() reads the config file's keys in any letter case", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/config.json`,
+      '{"NodeName":"ship1","CentralNodeName":"hub","STARTPUBREQHELLO":30}',
+    );
+    const config = await loadConfig(dir, {});
+    assertEquals([config.nodeName, config.centralNodeName, config.startPubREQHello], [
+      "ship1",
+      "hub",
+      30,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadConfig() refuses two spellings of one key, and prototype names, by name", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: [string, RegExp][] = [
+      ['{"nodeName":"a","NodeName":"b"}', /ambiguous fields: "nodeName" and "NodeName"/],
+      ['{"nodeName":"a","constructor":"x"}', /unknown setting "constructor"/],
+      ['{"nodeName":"a","toString":"x"}', /unknown setting "toString"/],
+      ['{"nodeName":"a","__proto__":"x"}', /unknown setting "__proto__"/],
+    ];
+    for (const [text, pattern] of cases) {
+      await Deno.writeTextFile(`${dir}/config.json`, text);
+      await assertRejects(() => loadConfig(dir, {}), pattern);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

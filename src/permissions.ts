@@ -7,7 +7,7 @@
 
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Config, defaultConfig, parseFlags } from "./config.ts";
+import { type Config, CONFIG_FILE_SPELLING, defaultConfig, parseFlags } from "./config.ts";
 import { defaultAcl } from "./security/acl.ts";
 import { readAclFile } from "./security/acl_store.ts";
 import { sandboxFlags, sandboxFor, type SandboxInput } from "./security/sandbox.ts";
@@ -90,7 +90,11 @@ export async function sandboxInputFor(
   const folder = resolve(cwd, configFolder);
   let fromFile: Partial<Config> = {};
   try {
-    fromFile = JSON.parse(await Deno.readTextFile(join(folder, "config.json")));
+    // Read as the agent reads it (keys in any case); an ambiguous file stops the agent anyway.
+    const canonical = CONFIG_FILE_SPELLING.canonical(
+      JSON.parse(await Deno.readTextFile(join(folder, "config.json"))),
+    );
+    if ("value" in canonical) fromFile = canonical.value as Partial<Config>;
   } catch {
     // First start: defaults and flags only.
   }

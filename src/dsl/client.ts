@@ -189,6 +189,8 @@ export class Client {
    */
   async send(...messages: Sendable[]): Promise<string[]> {
     const seeds = messages.map(seedOf);
+    // Nothing to send sends nothing: the agent would answer that the input held no message.
+    if (seeds.length === 0) return [];
     // A connection lost before the agent's last answer is tried once more: each message
     // carries its idempotency key, so one the agent had stored is answered, not stored again.
     for (let attempt = 0;; attempt++) {

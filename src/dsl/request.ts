@@ -4,6 +4,7 @@
  * @module
  */
 import type { z } from "npm:zod@4.6.7";
+import { canonicalInput } from "../message/canonical_input.ts";
 import { describeIssues, inputMessageSchema, type operationSchema } from "../message/schema.ts";
 import { InvalidMessageError } from "./errors.ts";
 import type { ReplyTarget } from "./reply_target.ts";
@@ -32,7 +33,9 @@ export interface Operation {
 }
 
 /**
- * A message in the seed's JSON format, as an operator writes it for an agent's socket.
+ * A message in the seed's JSON format, as an operator writes it for an agent's socket. Given
+ * at run time (a seed file read as JSON), its field names are matched in any letter case, as
+ * the agent matches them: `MethodArgs` is `methodArgs`.
  *
  * @example
  * ```ts
@@ -121,14 +124,20 @@ const TIMEOUT_FIELDS = {
 } as const satisfies Record<keyof TimeoutOptions, keyof SeedMessage>;
 
 /**
- * Checks a message with the agent's own schema.
+ * Checks a message with the agent's own schema, after making its spellings canonical as the
+ * agent does (a seed file's `MethodArgs` is `methodArgs`).
  *
  * @throws {InvalidMessageError} naming each offending field.
  */
-function validated(fields: SeedMessage): Readonly<SeedMessage> {
+function validated(given: SeedMessage): Readonly<SeedMessage> {
+  const canonical = canonicalInput(given);
+  const fields = ("value" in canonical ? canonical.value : given) as SeedMessage;
+  const to = fields.toNodes?.join(", ") ?? fields.toNode ?? "?";
+  if ("error" in canonical) {
+    throw new InvalidMessageError(`Invalid ${fields.method} message to ${to}: ${canonical.error}`);
+  }
   const r = inputMessageSchema.safeParse(fields);
   if (!r.success) {
-    const to = fields.toNodes?.join(", ") ?? fields.toNode ?? "?";
     throw new InvalidMessageError(
       `Invalid ${fields.method} message to ${to}: ${describeIssues(r.error.issues)}`,
     );

@@ -94,7 +94,7 @@ Deno.test("serveClientSession() puts streamed parts in seq order and ignores oth
     {
       stewardClient: 1,
       await: true,
-      messages: [{ toNode: "ship1", method: "REQCliCommandCont" }],
+      messages: [{ toNode: "ship1", method: "REQCliCommandCont", methodArgs: ["seq", "2"] }],
     },
     "socket",
     out.write,

@@ -4,13 +4,11 @@
  * @module
  */
 import { checkReplyPath } from "../message/paths.ts";
-import {
-  describeIssues,
-  inputMessageSchema,
-  type Message,
-  normalizeSpellings,
-} from "../message/schema.ts";
+import { canonicalInput } from "../message/canonical_input.ts";
+import type { Canonical } from "../message/field_names.ts";
+import { describeIssues, inputMessageSchema, type Message } from "../message/schema.ts";
 import { methodNamed } from "../methods/table.ts";
+import { missingArgs } from "../methods/method_args.ts";
 import { dataCommandRefusal } from "../methods/command_with_data.ts";
 import { COMMAND_METHODS } from "../security/acl.ts";
 import type { IntakePort } from "./intake_port.ts";
@@ -49,10 +47,19 @@ function refusal(
 ): string | undefined {
   const def = methodNamed(m.method);
   if (!def) return `method: unknown method "${m.method}"`;
+  const args = missingArgs(def.name, def.methodArgs, m.methodArgs, "methodArgs");
+  if (args) return args;
   if (m.replyMethod !== undefined && m.replyMethod !== "") {
     const reply = methodNamed(m.replyMethod);
     if (!reply) return `replyMethod: unknown method "${m.replyMethod}"`;
     if (!reply.replyTarget) return `replyMethod: ${m.replyMethod} cannot handle replies`;
+    const replyArgs = missingArgs(
+      reply.name,
+      reply.methodArgs,
+      m.replyMethodArgs,
+      "replyMethodArgs",
+    );
+    if (replyArgs) return replyArgs;
   }
   // Where {{STEWARD_DATA}} would let another node's output become code, the operator learns it
   // now, with the forms that are allowed; the command is checked again before it runs.
@@ -171,7 +178,11 @@ export function rejectInput(
  */
 export async function intakeValue(node: IntakePort, raw: unknown, input: string): Promise<Intake> {
   const reject = (error: string, index?: number) => rejectInput(node, input, error, index);
-  const items = Array.isArray(raw) ? raw : [raw];
+  if (Array.isArray(raw) && raw.length === 0) {
+    return { answers: [reject("the input held no message (an empty array)")], messages: [] };
+  }
+  // Spellings are made canonical once, here: everything after (keys, schema) sees one name.
+  const items = (Array.isArray(raw) ? raw : [raw]).map((item) => canonicalInput(item));
   const answers: Answer[] = [];
   const accepted: Message[] = [];
   const stored: Promise<void>[] = [];
@@ -207,12 +218,17 @@ export async function intakeValue(node: IntakePort, raw: unknown, input: string)
     stored.push(done);
   };
   try {
-    for (const [index, item] of items.entries()) {
+    for (const [index, canonical] of items.entries()) {
+      if ("error" in canonical) {
+        answers.push(reject(canonical.error, index));
+        continue;
+      }
+      const item = canonical.value;
       if (item === null || typeof item !== "object" || Array.isArray(item)) {
         answers.push(reject("expected a message object", index));
         continue;
       }
-      const parsed = inputMessageSchema.safeParse(normalizeSpellings(item));
+      const parsed = inputMessageSchema.safeParse(item);
       if (!parsed.success) {
         answers.push(reject(describeIssues(parsed.error.issues), index));
         continue;
@@ -268,11 +284,12 @@ export async function intakeValue(node: IntakePort, raw: unknown, input: string)
  */
 async function claimKeys(
   node: IntakePort,
-  items: readonly unknown[],
+  items: readonly Canonical[],
 ): Promise<Map<string, KeyRecord | undefined>> {
   if (!node.idempotency) return new Map();
   const keys = items.flatMap((item) => {
-    const key = (item as { idempotencyKey?: unknown } | null)?.idempotencyKey;
+    if ("error" in item) return [];
+    const key = (item.value as { idempotencyKey?: unknown } | null)?.idempotencyKey;
     return typeof key === "string" && key.length > 0 && key.length <= MAX_KEY_LENGTH ? [key] : [];
   });
   return keys.length === 0 ? new Map() : await node.idempotency.claim(keys);

@@ -120,3 +120,71 @@ Deno.test("intakeValue() frees the keys of a slice that could not be stored, and
   );
   assertEquals(resent.answers.map((a) => a.status === "accepted" && !a.duplicate), [true, true]);
 });
+
+Deno.test("intakeValue() takes known fields in any letter case, as the original's decoder does", async () => {
+  const { node, submits } = fakeNode();
+  const { answers } = await intakeValue(node, [
+    { toNode: "central", method: "REQOpProcessList", MethodTimeout: 10 },
+    { TONODE: "ship1", Method: "REQCliCommand", MethodArgs: ["tree"], ReplyMethodTimeout: 3 },
+  ], "socket");
+  assertEquals(answers.map((a) => a.status), ["accepted", "accepted"]);
+  assertEquals(submits.length, 1);
+});
+
+Deno.test("intakeValue() still refuses an unknown field by name, and two spellings of one", async () => {
+  const { node } = fakeNode();
+  const { answers } = await intakeValue(node, [
+    ping({ MethodTimeOutt: 10 }),
+    ping({ methodTimeout: 1, MethodTimeout: 2 }),
+  ], "socket");
+  assertEquals(answers, [
+    { status: "rejected", index: 0, error: 'unknown field: "MethodTimeOutt"' },
+    {
+      status: "rejected",
+      index: 1,
+      error: 'ambiguous fields: "methodTimeout" and "MethodTimeout" both name methodTimeout',
+    },
+  ]);
+});
+
+Deno.test("intakeValue() reads an idempotency key spelled in another case", async () => {
+  const { node, submits } = fakeNode();
+  const first = await intakeValue(node, [ping({ IdempotencyKey: "k9" })], "socket");
+  const again = await intakeValue(node, [ping({ idempotencykey: "k9" })], "socket");
+  assertEquals(submits.length, 1);
+  const [a] = first.answers, [b] = again.answers;
+  assertEquals(b.status === "accepted" && b.duplicate, true);
+  assertEquals(a.status === "accepted" && b.status === "accepted" && a.id === b.id, true);
+});
+
+Deno.test("intakeValue() answers an empty array that it held no message", async () => {
+  const { node, submits } = fakeNode();
+  const { answers } = await intakeValue(node, [], "socket");
+  assertEquals(answers, [{
+    status: "rejected",
+    error: "the input held no message (an empty array)",
+  }]);
+  assertEquals(submits.length, 0);
+});
+
+Deno.test("intakeValue() refuses REQCliCommand without methodArgs, naming the field", async () => {
+  const { node, submits } = fakeNode();
+  const { answers } = await intakeValue(node, [
+    { toNode: "ship1", method: "REQCliCommand" },
+    { toNode: "ship1", method: "REQPing", replyMethod: "REQCliCommand" },
+  ], "socket");
+  assertEquals(answers, [
+    {
+      status: "rejected",
+      index: 0,
+      error: "methodArgs: REQCliCommand needs methodArgs[0] (the command to run); got none",
+    },
+    {
+      status: "rejected",
+      index: 1,
+      error:
+        "replyMethodArgs: REQCliCommand needs replyMethodArgs[0] (the command to run); got none",
+    },
+  ]);
+  assertEquals(submits.length, 0);
+});

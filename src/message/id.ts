@@ -43,3 +43,21 @@ export function replyIdFor(requestId: string): string {
   const tail = digest.readUInt32BE(0).toString(36).padStart(7, "0");
   return `${requestId.slice(0, 13)}${tail}`;
 }
+
+/**
+ * The id of the error report sent to central about the failed run of message `requestId`: the
+ * same every time, so that a run reported twice (once more after a crash) is logged once.
+ *
+ * @example
+ * ```ts
+ * import { failureReportIdFor, replyIdFor } from "./id.ts";
+ * const id = "0mwwwl4j0000005wnluf";
+ * console.assert(failureReportIdFor(id) === failureReportIdFor(id));
+ * console.assert(failureReportIdFor(id) !== replyIdFor(id) && failureReportIdFor(id) !== id);
+ * ```
+ */
+export function failureReportIdFor(requestId: string): string {
+  const digest = createHash("sha256").update(`failure report of ${requestId}`).digest();
+  const tail = digest.readUInt32BE(0).toString(36).padStart(7, "0");
+  return `${requestId.slice(0, 13)}${tail}`;
+}

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "npm:zod@4.6.7";
+import { defineOwn } from "./field_names.ts";
 
 /**
  * Node names become NATS subject tokens, so they may not hold `.`, `*`, `>` or spaces; nor may
@@ -222,11 +223,11 @@ export function normalizeSpellings(raw: unknown): unknown {
   ) return raw;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    out[Object.hasOwn(FIELD_ALIASES, key) ? FIELD_ALIASES[key] : key] = value;
+    defineOwn(out, Object.hasOwn(FIELD_ALIASES, key) ? FIELD_ALIASES[key] : key, value);
   }
   for (const field of ["method", "replyMethod"]) {
     const v = out[field];
-    if (typeof v === "string" && METHOD_ALIASES[v]) out[field] = METHOD_ALIASES[v];
+    if (typeof v === "string" && Object.hasOwn(METHOD_ALIASES, v)) out[field] = METHOD_ALIASES[v];
   }
   return out;
 }

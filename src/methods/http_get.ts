@@ -10,6 +10,7 @@ export const httpGet: MethodDefinition = {
   event: "CommandACK",
   pooled: true,
   defaultReplyMethod: "REQToFileAppend",
+  methodArgs: { required: ["the URL to fetch"] },
   flag: "startSubREQHttpGet",
   description: "fetch a URL (methodArgs[0]) and reply with the body",
   async handler({ node, message, signal }) {

@@ -11,6 +11,7 @@ export const keyApprove: MethodDefinition = {
   name: "REQKeyApprove",
   event: "CommandACK",
   defaultReplyMethod: "REQToFileAppend",
+  methodArgs: { required: ["the node whose key to approve"] },
   flag: "startSubREQSecurity",
   description:
     "central: approve a node's key (methodArgs: node, key fingerprint or public key) and " +

@@ -8,6 +8,7 @@ export const keyRevoke: MethodDefinition = {
   name: "REQKeyRevoke",
   event: "CommandACK",
   defaultReplyMethod: "REQToFileAppend",
+  methodArgs: { required: ["the node whose key to revoke"] },
   flag: "startSubREQSecurity",
   description: "central: revoke a node's key (methodArgs: node) and distribute the set",
   async handler({ node, message }) {

@@ -9,6 +9,7 @@ export const opProcessStart: MethodDefinition = {
   name: "REQOpProcessStart",
   event: "CommandACK",
   defaultReplyMethod: "REQToFileAppend",
+  methodArgs: { required: ["the method whose subscriber to start"] },
   flag: "startSubREQOpCommand",
   description: "start the subscriber for methodArgs[0] (then optional allowed nodes)",
   handler({ node, message }) {

@@ -24,12 +24,15 @@ import { keyApprove } from "./key_approve.ts";
 import { keyRevoke } from "./key_revoke.ts";
 import { keyList } from "./key_list.ts";
 import { keyRotate } from "./key_rotate.ts";
-import type { MethodDefinition } from "./types.ts";
+import type { MethodArgsSpec, MethodDefinition } from "./types.ts";
+
+/** What the command methods need: the program to run, then its arguments. */
+const COMMAND_ARGS: MethodArgsSpec = { required: ["the command to run"] };
 
 /** Every request method, by name. */
 export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
   [
-    cliCommand,
+    { ...cliCommand, methodArgs: COMMAND_ARGS },
     toFile,
     toFileAppend,
     toConsole,
@@ -37,7 +40,7 @@ export const METHODS: ReadonlyMap<string, MethodDefinition> = new Map(
     errorLog,
     ping,
     pong,
-    cliCommandCont,
+    { ...cliCommandCont, methodArgs: COMMAND_ARGS },
     tailFile,
     httpGet,
     opProcessList,

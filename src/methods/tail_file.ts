@@ -12,6 +12,7 @@ export const tailFile: MethodDefinition = {
   event: "CommandACK",
   pooled: true,
   defaultReplyMethod: "REQToFileAppend",
+  methodArgs: { required: ["the file to tail"], paths: [0] },
   flag: "startSubREQTailFile",
   description: "follow a file (methodArgs[0]) for methodTimeout seconds and reply with each " +
     "new line",

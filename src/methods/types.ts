@@ -58,6 +58,17 @@ export interface MethodResult {
   data: string;
 }
 
+/** The `methodArgs` a method needs, declared in the method table (see `method_args.ts`). */
+export interface MethodArgsSpec {
+  /** What each leading argument is, in order; a message without all of them is refused. */
+  readonly required: readonly string[];
+  /**
+   * Positions of arguments that name a file on the receiving node: a relative one is resolved
+   * against the agent's working folder, then `..` and symbolic links, before the ACL judges it.
+   */
+  readonly paths?: readonly number[];
+}
+
 /** A request method: one module implements it, and the method table lists it. */
 export interface MethodDefinition {
   readonly name: string;
@@ -104,6 +115,8 @@ export interface MethodDefinition {
    * one drops those to the same node still waiting to be sent, as superseded.
    */
   readonly latestOnly?: boolean;
+  /** The arguments it needs; none are checked when absent. */
+  readonly methodArgs?: MethodArgsSpec;
   /** The `--startSubREQ…` flag that starts its subscriber. */
   readonly flag: FlagName;
   /** One line for `--help` and documentation. */

@@ -62,6 +62,7 @@ class FakeBroker {
       received: () => {},
       duplicate: () => {},
       maxMessageSize: 1024 * 1024,
+      workingFolder: "/",
     });
     this.#subscriber.run(this.#stop.signal);
   }

@@ -66,6 +66,39 @@ export class ErrorReporter {
    * error messages themselves stay local, so a missing central cannot cause a loop.
    */
   report(text: string, about?: Message): void {
+    const message = this.message(text, about);
+    if (!message) return;
+    this.#deps.submit([message]).catch((err) =>
+      this.#deps.log(`cannot queue error: ${errorText(err)}`)
+    );
+  }
+
+  /**
+   * Writes the error line to the local log and counts it, and returns the `REQErrorLog`
+   * message that carries it to central, for the caller to send (with `id` when given, so that
+   * a second report of the same event is a duplicate to central); undefined when it stays
+   * local (the node is stopping, or it is about an error message).
+   *
+   * @example
+   * ```ts
+   * import { ErrorReporter } from "./error_reports.ts";
+   * import { testMessage } from "../../test/message_fixture.ts";
+   * const reporter = new ErrorReporter({
+   *   nodeName: "ship1",
+   *   centralNodeName: "central",
+   *   errorMessageTimeout: 5,
+   *   errorMessageRetries: 1,
+   *   metrics: { errors: { inc() {} } },
+   *   stopping: () => false,
+   *   stamp: (input) => [testMessage({ method: input.method, data: input.data })],
+   *   submit: () => Promise.resolve(),
+   *   log() {},
+   * });
+   * const m = reporter.message("REQCliCommand failed: exit 1", testMessage(), "e1");
+   * console.assert(m?.method === "REQErrorLog" && m.id === "e1");
+   * ```
+   */
+  message(text: string, about?: Message, id?: string): Message | undefined {
     const deps = this.#deps;
     const where = about
       ? `toNode: ${about.toNode}, fromNode: ${about.fromNode}, method: ${about.method}, ` +
@@ -74,7 +107,7 @@ export class ErrorReporter {
     const line = `${new Date().toISOString()}, error: node: ${deps.nodeName}, ${where}${text}`;
     deps.log(line);
     deps.metrics.errors.inc({ kind: errorKind(text) });
-    if (deps.stopping() || about?.method === "REQErrorLog") return;
+    if (deps.stopping() || about?.method === "REQErrorLog") return undefined;
     const [message] = deps.stamp({
       toNode: deps.centralNodeName,
       method: "REQErrorLog",
@@ -86,7 +119,7 @@ export class ErrorReporter {
       ACKTimeout: deps.errorMessageTimeout,
       retries: deps.errorMessageRetries,
     });
-    deps.submit([message]).catch((err) => deps.log(`cannot queue error: ${errorText(err)}`));
+    return id === undefined ? message : { ...message, id };
   }
 }
 
@@ -101,6 +134,7 @@ export class ErrorReporter {
  */
 export function errorKind(text: string): string {
   if (text.startsWith("max retries")) return "max_retries";
+  if (/^REQ\w+ failed: /.test(text)) return "method";
   if (text.startsWith("refused")) return "refused";
   if (text.startsWith("input rejected")) return "input";
   return "other";

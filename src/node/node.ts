@@ -66,9 +66,8 @@ export class Node implements NodeServices, IntakePort {
   /** Resolves once the broker is reached and every subscriber is listening. */
   readonly ready: Promise<void>;
 
-  /** The database, audit log and store journal, closed by `stop`. */
+  /** The database, audit log and store journal, closed by `stop`; the stores over them. */
   #held: resources.NodeResources;
-  /** The stores over the database. */
   #stores: resources.NodeStores;
   #outbox: Outbox;
   /** The bounded pool of methods that do work (`pooled` in the method table). */
@@ -123,6 +122,7 @@ export class Node implements NodeServices, IntakePort {
       execute: (...args: Parameters<MethodRunner["execute"]>) => runner.execute(...args),
       peer: (m: Message) => peerLabel(m, { config, security }),
       reportError: (text: string, m?: Message) => this.reportError(text, m),
+      errorMessage: (text: string, m: Message, id: string) => this.#errors.message(text, m, id),
       log: (line: string) => this.#log(line),
     };
     this.#errors = new ErrorReporter(parts);

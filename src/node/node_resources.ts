@@ -7,6 +7,7 @@
  * @module
  */
 import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
+import { join } from "node:path";
 import { AuditLog } from "../audit.ts";
 import type { Config } from "../config.ts";
 import type { InputMessage } from "../message/schema.ts";
@@ -19,6 +20,7 @@ import { CorruptDatabaseError, openKvFile } from "../store/kv_file.ts";
 import { StoreJournal } from "../store/store_journal.ts";
 import { IdempotencyKeys } from "../store/idempotency_keys.ts";
 import { DedupStore } from "../store/dedup_store.ts";
+import { HelloLog } from "../store/hello_log.ts";
 import { HelloStore } from "../store/hello_store.ts";
 import { InflightStore } from "../store/inflight_store.ts";
 import { KvBatcher } from "../store/kv_batcher.ts";
@@ -200,7 +202,12 @@ export function nodeStores(
     batcher,
     inflight: new InflightStore(kv, batcher),
     dedup: new DedupStore(kv, batcher, retentionMs),
-    hello: new HelloStore(kv),
+    hello: new HelloStore(
+      kv,
+      new HelloLog(join(config.subscribersDataFolder, "hello-messages"), {
+        folderMode: dataModes(config).folder,
+      }),
+    ),
     // A chain record lives as long as its request can still be answered (see ReplyChains).
     chains: new ReplyChains(kv),
     replyFiles: new ReplyFiles(config.subscribersDataFolder, dataModes(config), options.ledger),

@@ -12,6 +12,7 @@ import type { MethodDefinition } from "../methods/types.ts";
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "../store/file_modes.ts";
 import type { KvWrite } from "../store/kv_batcher.ts";
 import { errorText } from "./error_text.ts";
+import { type ErrorMessageBuilder, failureReport } from "./failure_reports.ts";
 
 /** The outcome of one method run, as its reply carries it. */
 export interface ReplyResult {
@@ -38,6 +39,11 @@ export interface ReplierDeps {
   ): Promise<void>;
   /** Reports an error line (local log and central). */
   reportError(text: string, about?: Message): void;
+  /**
+   * The `REQErrorLog` message reporting a failed run to central, sent in the commit of its
+   * error reply (see failure_reports.ts); absent: failures are only replied.
+   */
+  errorMessage?: ErrorMessageBuilder;
   /** Writes a local log line. */
   log(line: string): void;
 }
@@ -175,8 +181,11 @@ export class Replier {
       ...stream,
       ...(sendEarly ? { id: replyIdFor(m.id) } : {}),
     };
+    // Central hears of a failure besides its sender, in the same commit: both or neither.
+    const build = this.#deps.errorMessage;
+    const report = build ? failureReport(m, result, build) : undefined;
     try {
-      await this.#deps.submit([reply], alongWith, { sendEarly });
+      await this.#deps.submit(report ? [reply, report] : [reply], alongWith, { sendEarly });
       return true;
     } catch (err) {
       this.#deps.log(`cannot queue reply to ${m.id}: ${errorText(err)}`);

@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch } from "../../test/assert.ts";
 import { testMessage } from "../../test/message_fixture.ts";
-import { replyIdFor } from "../message/id.ts";
+import { failureReportIdFor, replyIdFor } from "../message/id.ts";
 import type { Message } from "../message/schema.ts";
 import { methodNamed } from "../methods/table.ts";
 import type { MethodDefinition } from "../methods/types.ts";
@@ -8,7 +8,9 @@ import type { KvWrite } from "../store/kv_batcher.ts";
 import { Replier } from "./replier.ts";
 
 /** A replier on ship1 whose submits, errors and log lines are recorded. */
-function fakeReplier(options: { databaseFolder?: string; submitFails?: boolean } = {}) {
+function fakeReplier(
+  options: { databaseFolder?: string; submitFails?: boolean; reportsFailures?: boolean } = {},
+) {
   const submitted: { messages: Message[]; alongWith: KvWrite[]; sendEarly?: boolean }[] = [];
   const errors: { text: string; about?: Message }[] = [];
   const logged: string[] = [];
@@ -25,6 +27,17 @@ function fakeReplier(options: { databaseFolder?: string; submitFails?: boolean }
     },
     reportError: (text, about) => void errors.push({ text, about }),
     log: (line) => void logged.push(line),
+    ...(options.reportsFailures
+      ? {
+        errorMessage: (text: string, about: Message, id: string) =>
+          testMessage({
+            id,
+            toNode: "central",
+            method: "REQErrorLog",
+            data: `${about.id}: ${text}`,
+          }),
+      }
+      : {}),
   });
   return { replier, submitted, errors, logged };
 }
@@ -204,4 +217,28 @@ Deno.test("Replier.reply() says so when an undeliverable reply cannot be kept ei
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("Replier.reply() of a failure also reports it to central, in the reply's commit", async () => {
+  const { replier, submitted } = fakeReplier({ reportsFailures: true });
+  const done: KvWrite = { op: "delete", key: ["done", "q1"] };
+  const m = testMessage({ id: "q1", method: "REQCliCommand" });
+  const error = "bash exited with code 3";
+  await replier.reply(m, cli, { ok: false, data: "", error }, {}, [done]);
+  assertEquals(submitted.length, 1, "one commit");
+  const [reply, report] = submitted[0].messages;
+  assertEquals([reply.method, reply.ok, reply.error], ["REQToFileAppend", false, error]);
+  assertEquals(
+    [report.toNode, report.method, report.id, report.data],
+    ["central", "REQErrorLog", failureReportIdFor("q1"), `q1: REQCliCommand failed: ${error}`],
+  );
+  assertEquals(submitted[0].alongWith, [done]);
+});
+
+Deno.test("Replier.reply() reports nothing for a success or a streamed part", async () => {
+  const { replier, submitted } = fakeReplier({ reportsFailures: true });
+  const m = testMessage({ id: "q1", method: "REQCliCommandCont" });
+  await replier.reply(m, cli, { ok: true, data: "line\n" }, { seq: 0 });
+  await replier.reply(m, cli, { ok: true, data: "" }, { seq: 1, final: true });
+  assertEquals(submitted.map((s) => s.messages.length), [1, 1]);
 });

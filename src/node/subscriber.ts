@@ -7,6 +7,7 @@ import {
   normalizeSpellings,
 } from "../message/schema.ts";
 import { subjectFor } from "../message/subject.ts";
+import { resolvePathArgs } from "../methods/method_args.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import { abortable } from "./abortable.ts";
 import {
@@ -44,11 +45,17 @@ export interface SubscriberDeps {
   duplicate(message: Message): void;
   /** Largest message taken, in bytes (a chunked one is refused beyond it). */
   maxMessageSize: number;
+  /** The agent's working folder, against which relative file arguments are resolved. */
+  workingFolder: string;
   /**
    * Checks signature, replay window and ACL of `message` (`raw` is its JSON as received);
    * returns why it is refused. Runs before the message is recorded, ACKed or run.
    */
-  admit?(message: Message, raw: Record<string, unknown>): Promise<string | undefined>;
+  admit?(
+    message: Message,
+    raw: Record<string, unknown>,
+    resolved: () => Promise<Message>,
+  ): Promise<string | undefined>;
   /** The bytes of an ACK (signed, so that the sender can tell it came from this node). */
   sealAck?(ack: Ack | ChunkAck): Promise<Uint8Array>;
   /**
@@ -246,11 +253,23 @@ export class Subscriber {
       this.#deps.refused(parsed);
       return;
     }
-    const { message: m, raw } = parsed;
+    const { raw } = parsed;
+    let m = parsed.message;
     // The KV read of the dedup record runs while the signature is checked.
     const lookup = this.#deps.lookup?.(m.id);
     lookup?.catch(() => {}); // A refused message never awaits it.
-    const problem = this.#check(m, chunked?.sender) ?? await this.#deps.admit?.(m, raw);
+    // File arguments are made absolute and real once the sender is verified, before the ACL:
+    // the ACL judges the file that will be opened.
+    const resolved = async () => {
+      m = await this.#withPathsResolved(m);
+      return m;
+    };
+    const admit = this.#deps.admit;
+    let problem = this.#check(m, chunked?.sender);
+    if (problem === undefined) {
+      if (admit) problem = await admit(m, raw, resolved);
+      else await resolved();
+    }
     if (problem) {
       this.#answer(msg, { id: m.id, ok: false, error: problem, ...chunk });
       this.#deps.refused(problem, m);
@@ -317,6 +336,13 @@ export class Subscriber {
       return `message on ${this.subject} is invalid: ${describeIssues(result.error.issues)}`;
     }
     return { message: result.data, raw: raw as Record<string, unknown> };
+  }
+
+  async #withPathsResolved(m: Message): Promise<Message> {
+    const spec = this.definition.methodArgs;
+    if (!spec?.paths?.length) return m;
+    const methodArgs = await resolvePathArgs(spec, m.methodArgs, this.#deps.workingFolder);
+    return { ...m, methodArgs };
   }
 
   #check(m: Message, sender = ""): string | undefined {

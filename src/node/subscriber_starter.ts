@@ -109,9 +109,13 @@ export class SubscriberStarter {
       received: (m) => metrics.received.inc({ method: m.method, peer: this.#deps.peer(m) }),
       duplicate: (m) => metrics.duplicates.inc({ method: m.method, peer: this.#deps.peer(m) }),
       maxMessageSize: this.#deps.maxMessageSize,
-      admit: (m, raw) =>
+      workingFolder: Deno.cwd(),
+      admit: (m, raw, resolved) =>
         // Claimed only once the reply is verified: an impostor cannot use a chain record up.
-        security.admit(m, raw, { authoredHere: () => this.#deps.chains.authoredHere(m) }),
+        security.admit(m, raw, {
+          authoredHere: () => this.#deps.chains.authoredHere(m),
+          resolved,
+        }),
       sealAck: (ack) => security.seal(ack),
       verifyChunk: (seal) => security.verifyChunk(seal),
     }, allowedNodes);

@@ -245,13 +245,19 @@ export class Security {
    * `authoredHere` tells (once the message is verified) whether it is a chained reply running
    * exactly the command this node's own request named, for the first time (see
    * node/reply_chains.ts, which uses the request's record up): it is verified like any message,
-   * but not held to the ACL.
+   * but not held to the ACL. `resolved` gives, once the sender is verified, the message the
+   * checks after that judge (its file arguments made absolute and real: no file-system lookup is
+   * made for an unverified sender).
    */
   async admit(
-    message: Message,
+    given: Message,
     raw: Record<string, unknown>,
-    options: { authoredHere?: () => Promise<boolean> } = {},
+    options: {
+      authoredHere?: () => Promise<boolean>;
+      resolved?: () => Promise<Message>;
+    } = {},
   ): Promise<string | undefined> {
+    let message = given;
     if (
       message.method === "REQHello" && this.#isCentral && message.fromNode !== this.#config.nodeName
     ) {
@@ -262,6 +268,7 @@ export class Security {
       const problem = await this.#verify(message, raw);
       if (problem) return problem;
     }
+    if (options.resolved) message = await options.resolved();
     if (SELF_ONLY_METHODS.has(message.method)) {
       if (message.fromNode === this.#config.nodeName) return undefined;
       return `${message.method} is accepted only from ${this.#config.nodeName} itself, not from ` +

@@ -133,13 +133,14 @@ Deno.test(
         log,
         /refused by the ACL \(version 1\) of ship1: node central may not run \["echo","goodbye"\]/,
       );
-      for (const path of ["/etc/passwd", `${logs}/../../../../etc/passwd`, "logs/x"]) {
+      // A relative path is resolved in ship1's working folder first: this one leads out of logs.
+      for (const path of ["/etc/passwd", `${logs}/../../../../etc/passwd`, "logs/../x"]) {
         await central.send({ toNode: "ship1", method: "REQTailFile", methodArgs: [path] });
       }
       await waitFor(
         async () => {
           const l = await central.errorLog("ship1");
-          return (l.match(/may not tail|needs an absolute path/g) ?? []).length >= 3;
+          return (l.match(/may not tail/g) ?? []).length >= 3;
         },
         15_000,
         "tail refusals",

@@ -90,20 +90,37 @@ Deno.test(
   },
 );
 
-Deno.test("REQHello: central records ship1 as seen", opts, async () => {
-  const fleet = await Fleet.start(["central"]);
-  try {
-    const central = fleet.get("central");
-    await fleet.add("ship1", ["-startPubREQHello=1"]);
-    const path = central.file("hello-messages", "ship1", "hello.log");
-    const first = await waitFor(() => readOr(path), 10_000, "hello from ship1");
-    assertMatch(first, /^\d{4}-\d\d-\d\dT.* hello from ship1\n$/);
-    // Updated on every hello: last-seen moves forward.
-    await waitFor(async () => (await readOr(path)) !== first, 10_000, "a later hello");
-  } finally {
-    await fleet.stop();
-  }
-});
+Deno.test(
+  "REQHello: central appends a line per hello to ship1's hello log and keeps when it was last seen",
+  opts,
+  async () => {
+    const fleet = await Fleet.start(["central"]);
+    try {
+      const central = fleet.get("central");
+      await fleet.add("ship1", ["-startPubREQHello=1"]);
+      const lastSeen = central.file("hello-messages", "ship1", "last-seen.log");
+      const log = central.file("hello-messages", "ship1", "hello.log");
+      const first = await waitFor(() => readOr(lastSeen), 10_000, "hello from ship1");
+      assertMatch(first, /^\d{4}-\d\d-\d\dT.* hello from ship1\n$/);
+      // Replaced on every hello: last-seen moves forward.
+      const later = await waitFor(
+        async () => {
+          const text = await readOr(lastSeen);
+          return text !== first ? text : "";
+        },
+        10_000,
+        "a later hello",
+      );
+      // Each hello is a line of the log, the last one included (it is appended first).
+      const lines = (await readOr(log)).split("\n").filter((l) => l !== "");
+      assert(lines.length >= 2, lines.join("\n"));
+      for (const line of lines) assertMatch(line, /^\d{4}-\d\d-\d\dT.* hello from ship1$/);
+      assert(lines.includes(first.trim()) && lines.includes(later.trim()), lines.join("\n"));
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
 
 Deno.test(
   "a message to a down node ends in central's error log; agents keep serving",
