@@ -93,13 +93,15 @@ Deno.test(
       const c = await waitFor(
         async () => {
           const s = await scrape(centralPort);
-          // The pong line is written just before its execution is counted: wait for the count.
-          return s.value("steward_end_to_end_latency_seconds_count", { method: "REQPing" }) === 3
+          // The pong line is written just before its execution is counted, and a pong can
+          // reach central before the ping's ACK: wait for both counts.
+          return s.value("steward_end_to_end_latency_seconds_count", { method: "REQPing" }) === 3 &&
+              s.value("steward_messages_acked_total", ping) === 3
             ? s
             : undefined;
         },
         10_000,
-        "end-to-end latency observed three times",
+        "end-to-end latency observed and the pings ACKed three times",
       );
       assertEquals(c.value("steward_messages_accepted_total", ping), 3);
       assertEquals(c.value("steward_messages_published_total", ping), 3);
