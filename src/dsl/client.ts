@@ -147,6 +147,9 @@ function asLines(data: string): string[] {
   return lines;
 }
 
+/** Why a fan-out's summary came before its end. */
+const INTERRUPTED = "the call ended before every node's result arrived";
+
 /** The failed results, as a summary lists them. */
 function failuresOf(results: readonly RunResult[]): { node: string; error: string }[] {
   return results.filter((r) => !r.ok).map((r) => ({ node: r.node, error: r.error ?? "failed" }));
@@ -299,26 +302,33 @@ export class Client {
     const pending = new Map<string, Pending>();
     const reasons: string[] = [];
     let timedOut = false;
-    for await (const line of this.#lines([seed], true, options)) {
-      const now = Date.now();
-      if (line.status === "accepted") {
-        pending.set(line.id, { node: line.toNode, id: line.id, parts: [], acceptedAt: now });
-        progress?.started();
-      } else if (line.status === "rejected") reasons.push(line.error);
-      else if (line.status === "reply") {
-        const p = pending.get(line.id);
-        if (!p) continue;
-        p.parts.push(line.data);
-        if (isLastReply(line)) {
-          p.ok = line.ok;
-          p.error = line.error;
-          p.finishedAt = now;
-          progress?.finished(line.ok);
-        }
-      } else if (line.status === "timeout") {
-        timedOut = true;
-        break;
-      } else if (line.status === "done") break;
+    let completed = false;
+    try {
+      for await (const line of this.#lines([seed], true, options)) {
+        const now = Date.now();
+        if (line.status === "accepted") {
+          pending.set(line.id, { node: line.toNode, id: line.id, parts: [], acceptedAt: now });
+          progress?.started();
+        } else if (line.status === "rejected") reasons.push(line.error);
+        else if (line.status === "reply") {
+          const p = pending.get(line.id);
+          if (!p) continue;
+          p.parts.push(line.data);
+          if (isLastReply(line)) {
+            p.ok = line.ok;
+            p.error = line.error;
+            p.finishedAt = now;
+            progress?.finished(line.ok);
+          }
+        } else if (line.status === "timeout") {
+          timedOut = true;
+          break;
+        } else if (line.status === "done") break;
+      }
+      completed = true;
+    } finally {
+      // Thrown out of the loop (connection lost, aborted): the summary still prints.
+      if (!completed) progress?.end({ failed: [], notStarted: [], stopReason: INTERRUPTED });
     }
     if (reasons.length > 0) {
       progress?.end({ failed: reasons.map((error) => ({ node: "agent", error })), notStarted: [] });
@@ -411,25 +421,32 @@ export class Client {
     const nodes = new Map<string, string>();
     const failures: { node: string; error: string }[] = [];
     const reasons: string[] = [];
-    for await (const line of this.#lines([seed], true, options)) {
-      if (line.status === "accepted") {
-        nodes.set(line.id, line.toNode);
-        progress?.started();
-      } else if (line.status === "rejected") reasons.push(line.error);
-      else if (line.status === "reply") {
-        if (reasons.length > 0) continue;
-        for (const text of asLines(line.data)) yield { node: line.node, id: line.id, line: text };
-        if (isLastReply(line)) progress?.finished(line.ok);
-        if (isLastReply(line) && !line.ok) {
-          failures.push({ node: line.node, error: line.error ?? "failed" });
-        }
-      } else if (line.status === "timeout") {
-        for (const id of line.pending) {
-          failures.push({ node: nodes.get(id) ?? id, error: "the stream did not end in time" });
-          progress?.finished(false);
-        }
-        break;
-      } else if (line.status === "done") break;
+    let completed = false;
+    try {
+      for await (const line of this.#lines([seed], true, options)) {
+        if (line.status === "accepted") {
+          nodes.set(line.id, line.toNode);
+          progress?.started();
+        } else if (line.status === "rejected") reasons.push(line.error);
+        else if (line.status === "reply") {
+          if (reasons.length > 0) continue;
+          for (const text of asLines(line.data)) yield { node: line.node, id: line.id, line: text };
+          if (isLastReply(line)) progress?.finished(line.ok);
+          if (isLastReply(line) && !line.ok) {
+            failures.push({ node: line.node, error: line.error ?? "failed" });
+          }
+        } else if (line.status === "timeout") {
+          for (const id of line.pending) {
+            failures.push({ node: nodes.get(id) ?? id, error: "the stream did not end in time" });
+            progress?.finished(false);
+          }
+          break;
+        } else if (line.status === "done") break;
+      }
+      completed = true;
+    } finally {
+      // The caller stopped reading, or the connection was lost: the summary still prints.
+      if (!completed) progress?.end({ failed: [], notStarted: [], stopReason: INTERRUPTED });
     }
     progress?.end({
       failed: [...failures, ...reasons.map((error) => ({ node: "agent", error }))],
@@ -484,6 +501,7 @@ export class Client {
       if (failures.length > 0) throw new StreamError(failures);
     } finally {
       left.abort();
+      progress.end({ failed: [], notStarted: [], stopReason: INTERRUPTED });
     }
   }
 

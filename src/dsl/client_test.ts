@@ -334,3 +334,28 @@ Deno.test("stream() with rate controls yields every started node's lines, then s
     await agent.close();
   }
 });
+
+Deno.test("stream() of a fan-out prints its summary when the caller stops reading", async () => {
+  const agent = await fakeAgent(() => [
+    accepted("a", "ship1"),
+    accepted("b", "ship2"),
+    reply("a", "ship1", { seq: 0, data: "one\n" }),
+    { status: "done" },
+  ]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const progress = recorder();
+    for await (
+      const _ of steward.stream(toNodes(["ship1", "ship2"]).tail("/x").for(5), { progress })
+    ) {
+      break;
+    }
+    assertEquals(
+      progress.text().replace(/, \d+\.\d s/, ", T s"),
+      "fan-out: 0 done / 0 failed / 2 running of 2, T s\n" +
+        "stopped early: the call ended before every node's result arrived\n",
+    );
+  } finally {
+    await agent.close();
+  }
+});

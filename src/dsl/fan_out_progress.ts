@@ -75,6 +75,7 @@ export class FanOutProgress {
   #running = 0;
   #drawnAt = 0;
   #ticker: ReturnType<typeof setInterval> | undefined;
+  #ended = false;
 
   constructor(total: number, writer: ProgressWriter = Deno.stderr) {
     this.#total = total;
@@ -121,8 +122,10 @@ export class FanOutProgress {
     while (written < bytes.length) written += this.#writer.writeSync(bytes.subarray(written));
   }
 
-  /** Stops the live line and writes the summary. */
+  /** Stops the live line and writes the summary; later calls do nothing. */
   end(how: FanOutEnd): void {
+    if (this.#ended) return;
+    this.#ended = true;
     clearInterval(this.#ticker);
     const lines = [`fan-out: ${this.#line()}`];
     if (how.stopReason) lines.push(`stopped early: ${how.stopReason}`);
