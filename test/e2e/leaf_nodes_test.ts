@@ -4,6 +4,7 @@
  * on the ship's server, all with the configs scripts/nats_leaf.ts writes (doc/leaf-nodes.md).
  */
 import { join } from "node:path";
+import { connect, nkeyAuthenticator } from "npm:@nats-io/transport-node@3.4.0";
 import { assert, assertEquals } from "../assert.ts";
 import { Agent, Broker, delay, freePort, pongIds, ROOT, waitFor } from "../harness.ts";
 import { compare, OPTS, sendPings } from "../faults/support.ts";
@@ -181,6 +182,73 @@ Deno.test(
       }
     } finally {
       await t.stop();
+    }
+  },
+);
+
+Deno.test(
+  "leaf nodes: the hub sends a ship's leaf connection only that ship's subjects, whatever its server allows",
+  OPTS,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "steward-leaf-" });
+    const h = {
+      host: "127.0.0.1",
+      port: freePort(),
+      leafPort: freePort(),
+      monitorPort: freePort(),
+    };
+    const files = await generateLeafTopology(join(dir, "auth"), {
+      central: "central",
+      ships: [{ name: "ship1", nodes: ["ship1"] }],
+      hub: [h],
+    });
+    // A ship server taken over: no authorization of its own, the ship's real leaf certificate.
+    const tls = join(dir, "auth", "tls");
+    const rogueConfig = join(dir, "rogue.conf");
+    await Deno.writeTextFile(
+      rogueConfig,
+      `leafnodes { remotes = [ { urls: ["nats-leaf://127.0.0.1:${h.leafPort}"], tls {
+        cert_file: "${tls}/leaf-ship1.pem", key_file: "${tls}/leaf-ship1-key.pem",
+        ca_file: "${files.ca}" } } ] }\n`,
+    );
+    const hub = await Broker.start({ port: h.port, args: ["-c", files.hubConfigs[0]] });
+    const rogue = await Broker.start({ args: ["-c", rogueConfig] });
+    const seed = (await Deno.readTextFile(files.seeds.central)).trim();
+    const central = await connect({
+      servers: [hub.address],
+      authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
+      inboxPrefix: "_INBOX.central",
+    });
+    const spy = await connect({ servers: [rogue.address] });
+    try {
+      await leafHolder([h]);
+      const seen: string[] = [];
+      const sub = spy.subscribe(">");
+      (async () => {
+        for await (const m of sub) seen.push(m.subject);
+      })();
+      await spy.flush();
+      // Central publishes in this order on one connection: what the leaf may carry arrives
+      // after whatever it should not have carried would have.
+      await waitFor(
+        async () => {
+          for (const subject of ["ship2.REQPing.CommandACK", "central.REQPong.CommandACK"]) {
+            central.publish(subject, "x");
+          }
+          central.publish("ship1.REQPing.CommandACK", "x");
+          await central.flush();
+          await delay(200);
+          return seen.includes("ship1.REQPing.CommandACK");
+        },
+        20_000,
+        "ship1's subject to reach the ship",
+      );
+      assertEquals([...new Set(seen)], ["ship1.REQPing.CommandACK"]);
+    } finally {
+      await central.close();
+      await spy.close();
+      await Promise.all([hub.stop(), rogue.stop()]);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 );
