@@ -4,7 +4,6 @@
  * processes or more (scripts/bench/node_hosts.ts); five of the names have no agent behind them, so their
  * messages fail once their retries run out.
  */
-import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { Agent, Broker } from "../harness.ts";
 import { OPTS } from "../faults/support.ts";
