@@ -12,9 +12,6 @@ import { connect, type RunResult, toNodes } from "../../mod.ts";
 
 // STEWARD_ROLLING_NODES=1000 runs the same test on a bigger fleet (not in the suite: minutes).
 const NODES = Number(Deno.env.get("STEWARD_ROLLING_NODES") ?? 200);
-// A wider window means more nodes central contacts for the first time at once, each slower to
-// ACK (the fan-out cost of issue 17, part 1): up nodes must not time out, down ones must.
-const ACK_SECONDS = Math.max(3, NODES / 100);
 const names = Array.from({ length: NODES }, (_, i) => `node${String(i + 1).padStart(4, "0")}`);
 // Down: no agent answers for them. The fifth one is far enough in that nodes after it remain.
 const down = ["node0050", "node0070", "node0090", "node0110", "node0130"];
@@ -60,7 +57,9 @@ Deno.test(
     try {
       const steward = await connect({ socket: central.socket });
       const progress = recorder();
-      const request = toNodes(names).cli(["hostname"]).timeout({ ack: ACK_SECONDS, retries: 1 });
+      // No retries: a down node fails at once (no responders), whatever the machine's load,
+      // while an up node has all of a long ACKTimeout to answer.
+      const request = toNodes(names).cli(["hostname"]).timeout({ ack: 60, retries: 0 });
       const results = await steward.run(request, {
         canary: 10,
         maxConcurrency: "10%",
@@ -78,7 +77,7 @@ Deno.test(
       assertEquals(
         failed.map((r) => r.node),
         down,
-        failed.slice(0, 3).map((r) => `${r.node}: ${r.error}`).join("\n"),
+        failed.filter((r) => !down.includes(r.node)).map((r) => `${r.node}: ${r.error}`).join("\n"),
       );
       const hostname = Deno.hostname();
       for (const r of started.filter((r) => !down.includes(r.node))) {
