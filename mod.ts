@@ -47,7 +47,14 @@ export {
   type Timings,
 } from "./src/dsl/client.ts";
 export { type Endpoint, endpointFrom, type ListenerCredential } from "./src/dsl/transport.ts";
-export { InvalidMessageError, RejectedError, StreamError } from "./src/dsl/errors.ts";
+export {
+  InvalidMessageError,
+  RejectedError,
+  RolloutStoppedError,
+  StreamError,
+} from "./src/dsl/errors.ts";
+export { type RolloutOptions } from "./src/dsl/rollout.ts";
+export { type ProgressWriter } from "./src/dsl/fan_out_progress.ts";
 export {
   type CronRegister,
   type MainOptions,

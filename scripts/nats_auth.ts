@@ -41,7 +41,20 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
-async function makeCertificates(dir: string, names: readonly string[]) {
+/**
+ * Writes a CA, a broker certificate (`server.pem`, SAN `localhost`/`127.0.0.1`) and one client
+ * certificate per name (subject `CN=<name>`) into `dir`; needs `openssl`.
+ *
+ * @example
+ * ```ts ignore
+ * import { makeCertificates } from "./nats_auth.ts";
+ * const { ca, certs } = await makeCertificates("/tmp/tls", ["ship1"]);
+ * ```
+ */
+export async function makeCertificates(
+  dir: string,
+  names: readonly string[],
+): Promise<{ ca: string; certs: Record<string, { certFile: string; keyFile: string }> }> {
   await Deno.mkdir(dir, { recursive: true });
   await openssl([
     "req",
@@ -108,6 +121,36 @@ async function makeCertificates(dir: string, names: readonly string[]) {
 }
 
 /**
+ * Writes one nkey user per node into `dir`: `<node>.seed` (mode 0600, the secret) and
+ * `<node>.pub`.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeNkeys } from "./nats_auth.ts";
+ * const { seeds, publicKeys } = await writeNkeys("/tmp/auth/nkeys", ["central", "ship1"]);
+ * ```
+ */
+export async function writeNkeys(
+  dir: string,
+  names: readonly string[],
+): Promise<{ seeds: Record<string, string>; publicKeys: Record<string, string> }> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const seeds: Record<string, string> = {};
+  const publicKeys: Record<string, string> = {};
+  for (const n of names) {
+    const user = createUser();
+    seeds[n] = join(dir, `${n}.seed`);
+    publicKeys[n] = user.getPublicKey();
+    await Deno.writeTextFile(seeds[n], new TextDecoder().decode(user.getSeed()) + "\n", {
+      mode: 0o600,
+    });
+    await Deno.chmod(seeds[n], 0o600);
+    await Deno.writeTextFile(join(dir, `${n}.pub`), publicKeys[n] + "\n");
+  }
+  return { seeds, publicKeys };
+}
+
+/**
  * Writes nkeys, the broker config and (optionally) TLS certificates into `out`.
  *
  * @example
@@ -126,19 +169,7 @@ export async function generateBrokerAuth(
   for (const n of names) {
     if (!NODE_NAME_PATTERN.test(n)) throw new Error(`"${n}" is not a valid node name`);
   }
-  await Deno.mkdir(join(dir, "nkeys"), { recursive: true, mode: 0o700 });
-  const seeds: Record<string, string> = {};
-  const publicKeys: Record<string, string> = {};
-  for (const n of names) {
-    const user = createUser();
-    seeds[n] = join(dir, "nkeys", `${n}.seed`);
-    publicKeys[n] = user.getPublicKey();
-    await Deno.writeTextFile(seeds[n], new TextDecoder().decode(user.getSeed()) + "\n", {
-      mode: 0o600,
-    });
-    await Deno.chmod(seeds[n], 0o600);
-    await Deno.writeTextFile(join(dir, "nkeys", `${n}.pub`), publicKeys[n] + "\n");
-  }
+  const { seeds, publicKeys } = await writeNkeys(join(dir, "nkeys"), names);
   const tls = options.tls ? await makeCertificates(join(dir, "tls"), names) : undefined;
   const config = join(dir, "nats-server.conf");
   await Deno.writeTextFile(

@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { assertEquals, assertMatch, assertRejects } from "../../test/assert.ts";
 import { connect } from "./client.ts";
-import { RejectedError, StreamError } from "./errors.ts";
-import { to } from "./target.ts";
+import { InvalidMessageError, RejectedError, RolloutStoppedError, StreamError } from "./errors.ts";
+import type { ProgressWriter } from "./fan_out_progress.ts";
+import { to, toNodes } from "./target.ts";
 
 /**
  * A scripted agent on a unix socket: reads one envelope, records it, answers `lines` and
@@ -192,6 +193,168 @@ Deno.test("send() tries once more, with the same idempotency keys, when the conn
     );
     assertMatch(keys[0], /^[0-9a-f-]{36}$/);
     assertEquals(keys[1], keys[0]);
+  } finally {
+    await agent.close();
+  }
+});
+
+/** A writer that records what a fan-out's progress writes, as a pipe (not a terminal). */
+function recorder(): ProgressWriter & { text: () => string } {
+  let text = "";
+  return {
+    isTerminal: () => false,
+    writeSync: (bytes) => {
+      text += new TextDecoder().decode(bytes);
+      return bytes.length;
+    },
+    text: () => text,
+  };
+}
+
+/** A fake agent answering each single-node message: ok, or failed for the nodes in `fails`. */
+function perNodeAgent(fails: readonly string[], streaming = false) {
+  return fakeAgent((envelope) => {
+    const [m] = envelope.messages as { toNode: string }[];
+    const ok = !fails.includes(m.toNode);
+    const id = `id-${m.toNode}`;
+    return [
+      accepted(id, m.toNode),
+      reply(id, m.toNode, {
+        ok,
+        data: `from ${m.toNode}\n`,
+        ...(ok ? {} : { error: "exited with code 1" }),
+        ...(streaming ? { seq: 0, final: true } : {}),
+      }),
+      { status: "done" },
+    ];
+  });
+}
+
+Deno.test("run() with rate controls sends one message per node and names those never started", async () => {
+  const agent = await perNodeAgent(["s2", "s3"]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const progress = recorder();
+    const nodes = ["s1", "s2", "s3", "s4", "s5", "s6"];
+    const results = await steward.run(toNodes(nodes).cli("true"), {
+      canary: 1,
+      maxConcurrency: 1,
+      maxErrors: 2,
+      progress,
+    });
+    const sent = agent.envelopes.map((e) =>
+      e.messages as { toNode?: string; toNodes?: string[]; idempotencyKey: string }[]
+    );
+    assertEquals(sent.map((m) => m.length), [1, 1, 1]);
+    assertEquals(sent.map(([m]) => [m.toNode, m.toNodes]), [
+      ["s1", undefined],
+      ["s2", undefined],
+      ["s3", undefined],
+    ]);
+    // One key per node, derived from the fan-out's: a resent fan-out is not run twice.
+    assertMatch(sent[0][0].idempotencyKey, /^[0-9a-f-]{36}\/s1$/);
+    assertEquals(
+      results.map((r) => [r.node, r.ok, r.notStarted ?? false]),
+      [
+        ["s1", true, false],
+        ["s2", false, false],
+        ["s3", false, false],
+        ["s4", false, true],
+        ["s5", false, true],
+        ["s6", false, true],
+      ],
+    );
+    assertEquals(
+      results[3].error,
+      "never started: the run stopped early (2 failed, the most allowed (maxErrors 2))",
+    );
+    assertEquals(
+      progress.text().replace(/, \d+\.\d s/, ", T s"),
+      "fan-out: 1 done / 2 failed / 0 running of 6, T s\n" +
+        "stopped early: 2 failed, the most allowed (maxErrors 2)\n" +
+        "failed: s2 (exited with code 1), s3 (exited with code 1)\n" +
+        "never started (3): s4, s5, s6\n",
+    );
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("run() of a fan-out without rate controls sends one message and prints its summary", async () => {
+  const agent = await fakeAgent(() => [
+    accepted("a", "ship1"),
+    accepted("b", "ship2"),
+    reply("a", "ship1", {}),
+    reply("b", "ship2", { ok: false, error: "no pong" }),
+    { status: "done" },
+  ]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const progress = recorder();
+    await steward.run(toNodes(["ship1", "ship2"]).ping(), { progress });
+    assertEquals(agent.envelopes.length, 1);
+    assertEquals(
+      progress.text().replace(/, \d+\.\d s/, ", T s"),
+      "fan-out: 1 done / 1 failed / 0 running of 2, T s\nfailed: ship2 (no pong)\n",
+    );
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("run() refuses a bad rate control before sending anything", async () => {
+  const agent = await perNodeAgent([]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const err = await assertRejects(
+      () => steward.run(toNodes(["s1", "s2"]).ping(), { maxConcurrency: "0%" }),
+      /^maxConcurrency must be a count or a percentage/,
+    );
+    assertEquals(err instanceof InvalidMessageError, true);
+    assertEquals(agent.envelopes.length, 0);
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("stream() with rate controls yields every started node's lines, then says who never started", async () => {
+  const agent = await perNodeAgent(["s1"], true);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const lines: string[] = [];
+    const err = await assertRejects(async () => {
+      const request = toNodes(["s1", "s2", "s3"]).cliCont("echo x").for(5);
+      for await (const { line } of steward.stream(request, { canary: 1, progress: recorder() })) {
+        lines.push(line);
+      }
+    }, /^Stopped early \(canary node s1 failed\): 1 failed \(s1\), 2 never started$/);
+    assertEquals(err instanceof RolloutStoppedError ? err.notStarted : [], ["s2", "s3"]);
+    assertEquals(lines, ["from s1"]);
+  } finally {
+    await agent.close();
+  }
+});
+
+Deno.test("stream() of a fan-out prints its summary when the caller stops reading", async () => {
+  const agent = await fakeAgent(() => [
+    accepted("a", "ship1"),
+    accepted("b", "ship2"),
+    reply("a", "ship1", { seq: 0, data: "one\n" }),
+    { status: "done" },
+  ]);
+  try {
+    const steward = await connect({ socket: agent.path });
+    const progress = recorder();
+    for await (
+      const _ of steward.stream(toNodes(["ship1", "ship2"]).tail("/x").for(5), { progress })
+    ) {
+      break;
+    }
+    assertEquals(
+      progress.text().replace(/, \d+\.\d s/, ", T s"),
+      "fan-out: 0 done / 0 failed / 2 running of 2, T s\n" +
+        "stopped early: the call ended before every node's result arrived\n",
+    );
   } finally {
     await agent.close();
   }

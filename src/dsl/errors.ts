@@ -67,3 +67,38 @@ export class StreamError extends Error {
     this.failures = failures;
   }
 }
+
+/**
+ * A streaming fan-out with rate controls stopped starting nodes (`maxErrors` reached, or a
+ * canary failed): the nodes that failed, and those that never started.
+ *
+ * @example
+ * ```ts
+ * import { RolloutStoppedError } from "./errors.ts";
+ * const err = new RolloutStoppedError("a canary node failed", [{ node: "a", error: "exit 1" }], ["b"]);
+ * console.assert(err instanceof Error && err.notStarted[0] === "b");
+ * ```
+ */
+export class RolloutStoppedError extends StreamError {
+  /** `"RolloutStoppedError"`. */
+  override name = "RolloutStoppedError";
+  /** Why the fan-out stopped starting nodes. */
+  readonly reason: string;
+  /** The nodes never started, in target order. */
+  readonly notStarted: readonly string[];
+
+  /** Builds the error from the reason, the failed nodes and the nodes never started. */
+  constructor(
+    reason: string,
+    failures: readonly { node: string; error: string }[],
+    notStarted: readonly string[],
+  ) {
+    super(failures);
+    this.reason = reason;
+    this.notStarted = notStarted;
+    this.message = `Stopped early (${reason}): ${failures.length} failed ` +
+      `(${failures.slice(0, 5).map((f) => f.node).join(", ")}${
+        failures.length > 5 ? ", …" : ""
+      }), ${notStarted.length} never started`;
+  }
+}
