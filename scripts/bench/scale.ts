@@ -66,6 +66,8 @@ export async function scaleSection(
       method: "REQCliCommand",
       methodArgs: ["hostname"],
       fileName: "hostname.txt",
+      // A thousand nodes share this machine's two cores here: each spawn waits its turn.
+      methodTimeout: 120,
     });
     log(`scale: ${options.steadySeconds} s of hellos every ${options.helloSeconds} s`);
     const cpu0 = process.cpuUsage();

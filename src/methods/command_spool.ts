@@ -143,7 +143,7 @@ export class CommandSpool {
     }
   }
 
-  /** Removes the spool of message `id` (its reply is durably queued). */
+  /** Removes the spool of message `id` (its last reply was ACKed, or given up). */
   async remove(id: string): Promise<void> {
     this.#released.delete(id);
     try {

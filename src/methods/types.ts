@@ -106,8 +106,8 @@ export interface MethodDefinition {
   /**
    * True for methods whose command writes its output and exit status to the node's spool
    * (`command_spool.ts`): one that was started when its node died is collected from there
-   * after the restart, not answered "interrupted"; its spool is removed once its reply is
-   * durably queued.
+   * after the restart, not answered "interrupted"; its spool is removed once its last reply
+   * is ACKed (or given up).
    */
   readonly spooled?: boolean;
   /**

@@ -7,7 +7,6 @@
 import type { ReplyListener } from "../input/intake_port.ts";
 import type { Message } from "../message/schema.ts";
 import { type MethodDefinition, MethodError, type NodeServices } from "../methods/types.ts";
-import type { CommandSpool } from "../methods/command_spool.ts";
 import type { Metrics } from "../metrics.ts";
 import type { DedupStore, StreamProgress } from "../store/dedup_store.ts";
 import type { KvBatcher, KvWrite } from "../store/kv_batcher.ts";
@@ -53,8 +52,6 @@ export interface MethodRunnerDeps {
   peer(m: Message): string;
   /** Writes a local log line. */
   log(line: string): void;
-  /** The node's command spool, when its commands are spooled. */
-  spool?: Pick<CommandSpool, "remove">;
 }
 
 /** How a run resumes one that an earlier process of the node started. */
@@ -212,10 +209,7 @@ export class MethodRunner {
     // commit makes the method run again on the resend, and its reply (same id) a duplicate.
     const early = def.instant === true;
     // A store's journal line is settled once its "done" mark is durable, in every branch.
-    const replied = await deps.reply(m, def, result, stream, [done], early);
-    // Its result is in the outbox, durably, with its "done" mark: the spool has served.
-    if (def.spooled) deps.spool?.remove(m.id);
-    if (replied) {
+    if (await deps.reply(m, def, result, stream, [done], early)) {
       deps.journal.settled(m.id);
       return;
     }

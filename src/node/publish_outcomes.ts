@@ -11,6 +11,7 @@ import type { ReplyListener } from "../input/intake_port.ts";
 import type { Message } from "../message/schema.ts";
 import { methodNamed } from "../methods/table.ts";
 import type { MethodDefinition } from "../methods/types.ts";
+import type { CommandSpool } from "../methods/command_spool.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Security } from "../security/security.ts";
 import type { InflightStore } from "../store/inflight_store.ts";
@@ -51,6 +52,8 @@ export interface PublishOutcomesDeps {
   reportError(text: string, about?: Message): void;
   /** Writes a local log line. */
   log(line: string): void;
+  /** The node's command spool, when its commands are spooled. */
+  spool?: Pick<CommandSpool, "remove">;
 }
 
 /**
@@ -166,6 +169,12 @@ export class PublishOutcomes {
           err,
         ) => this.#deps.log(`cannot queue reply to ${m.previousMessage?.id}: ${errorText(err)}`));
       }
+    }
+    // The last reply of a spooled command is finished (ACKed, or given up): its spool has
+    // served. Until then a restart could still need it.
+    const request = m.isReply ? m.previousMessage : undefined;
+    if (request && methodNamed(request.method)?.spooled && (m.seq === undefined || m.final)) {
+      this.#deps.spool?.remove(request.id);
     }
     inflight.remove(m.id).catch((err) =>
       this.#deps.log(`cannot remove finished message ${m.id} from KV: ${errorText(err)}`)

@@ -9,19 +9,21 @@
  */
 
 /**
- * Least time between two sends of the trusted set that approvals make: 2 s, or 5 ms per node
- * it goes to, whichever is longer. A new node's key matters at once only to central, which has
- * it; other nodes need it for messages from that node, which come later.
+ * Least time between two sends of the trusted set that approvals make: 2 s, or 30 ms per node
+ * it goes to, whichever is longer (1000 nodes: 30 s). A new node's key matters at once only to
+ * central, which has it; other nodes need it for messages from that node, which come later. At
+ * 5 ms per node, a fleet of 1000 whose first contact lasted a minute still got twenty sends of
+ * 1000 keys to each node, and verifying them slowed that first contact further.
  *
  * @example
  * ```ts
  * import { distributionInterval } from "./distribution_pacer.ts";
- * distributionInterval(100); // 2000
- * distributionInterval(1000); // 5000
+ * distributionInterval(50); // 2000
+ * distributionInterval(1000); // 30000
  * ```
  */
 export function distributionInterval(nodes: number): number {
-  return Math.max(2000, 5 * nodes);
+  return Math.max(2000, 30 * nodes);
 }
 
 /** Least wait after the first approval of a burst: the others of the burst join it. */
@@ -45,6 +47,8 @@ export class DistributionPacer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #sentAt = -Infinity;
   #sentTo = 0;
+  /** Requests since the last send: each is a node approved, whom the next send also goes to. */
+  #requested = 0;
 
   /** `send` sends the set and resolves with how many nodes it went to. */
   constructor(send: () => Promise<number>, onError: (err: unknown) => void) {
@@ -56,17 +60,34 @@ export class DistributionPacer {
   sent(nodes: number, at = Date.now()): void {
     this.#sentAt = at;
     this.#sentTo = nodes;
+    this.#requested = 0;
   }
 
-  /** Asks for a send: the next one due, unless one is already waiting. */
+  /**
+   * Asks for a send: the next one due, unless one is already waiting. The interval counts the
+   * nodes the next send goes to, those approved since included: a fleet coming up waits longer
+   * between sends as it grows, instead of paying for a send sized by the last one.
+   */
   request(): void {
+    this.#requested++;
     if (this.#timer !== undefined) return;
-    const due = this.#sentAt + distributionInterval(this.#sentTo);
+    this.#schedule(Math.max(BURST_MS, this.#due() - Date.now()));
+  }
+
+  /** When the next send may go: the interval after the last, for the nodes it will reach. */
+  #due(): number {
+    return this.#sentAt + distributionInterval(this.#sentTo + this.#requested);
+  }
+
+  #schedule(delay: number): void {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#sentAt = Date.now();
+      // Nodes approved meanwhile made the interval longer: wait for the rest of it.
+      const wait = this.#due() - Date.now();
+      if (wait > BURST_MS) return this.#schedule(wait);
+      this.sent(this.#sentTo + this.#requested);
       this.#send().then((n) => this.#sentTo = n, this.#onError);
-    }, Math.max(BURST_MS, due - Date.now()));
+    }, delay);
     Deno.unrefTimer(this.#timer);
   }
 

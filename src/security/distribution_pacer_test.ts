@@ -3,8 +3,8 @@ import { distributionInterval, DistributionPacer } from "./distribution_pacer.ts
 
 Deno.test("distributionInterval() grows with the fleet, never under 2 s", () => {
   assertEquals(distributionInterval(0), 2000);
-  assertEquals(distributionInterval(1000), 5000);
-  assertEquals(distributionInterval(50_000), 250_000);
+  assertEquals(distributionInterval(1000), 30_000);
+  assertEquals(distributionInterval(50_000), 1_500_000);
 });
 
 Deno.test("DistributionPacer sends once for a burst, then waits out the interval since its last send", async () => {
