@@ -5,8 +5,22 @@
  * does) is answered "interrupted". Spools are removed once their reply is queued.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { Fleet, readOr, waitFor } from "../harness.ts";
+import { type Agent, Fleet, readOr, waitFor } from "../harness.ts";
 import { OPTS } from "./support.ts";
+
+/** A fleet of central and ship1 for `fn`, with the file ship1's commands note their runs in. */
+async function withShip1(
+  fn: (p: { fleet: Fleet; central: Agent; ship1: Agent; ran: string }) => Promise<void>,
+): Promise<void> {
+  const fleet = await Fleet.start(["central", "ship1"]);
+  try {
+    const ship1 = fleet.get("ship1");
+    await fn({ fleet, central: fleet.get("central"), ship1, ran: `${ship1.dir}/ran.txt` });
+    await waitFor(() => Promise.resolve(spools(ship1.dir).length === 0), 10_000, "no spool left");
+  } finally {
+    await fleet.stop();
+  }
+}
 
 /** The spool folders ship1 holds now. */
 function spools(dir: string): string[] {
@@ -20,12 +34,8 @@ function spools(dir: string): string[] {
 Deno.test(
   "kill -9 of a node while its commands run: those that finish while it is down and those still running after its restart are answered with their results, once",
   OPTS,
-  async () => {
-    const fleet = await Fleet.start(["central", "ship1"]);
-    try {
-      const central = fleet.get("central");
-      const ship1 = fleet.get("ship1");
-      const ran = `${ship1.dir}/ran.txt`;
+  () =>
+    withShip1(async ({ central, ship1, ran }) => {
       const out = central.file("spool", "ship1", "out.txt");
       // One ends while ship1 is down, one after it is back; one fails with its own code.
       const commands = [
@@ -77,22 +87,14 @@ Deno.test(
         "long",
         "short",
       ]);
-      await waitFor(() => Promise.resolve(spools(ship1.dir).length === 0), 10_000, "no spool left");
-    } finally {
-      await fleet.stop();
-    }
-  },
+    }),
 );
 
 Deno.test(
   "a command whose process died with its node (a reboot) is answered interrupted, once, and not run again",
   OPTS,
-  async () => {
-    const fleet = await Fleet.start(["central", "ship1"]);
-    try {
-      const central = fleet.get("central");
-      const ship1 = fleet.get("ship1");
-      const ran = `${ship1.dir}/ran.txt`;
+  () =>
+    withShip1(async ({ central, ship1, ran }) => {
       const out = central.file("spool", "ship1", "out.txt");
       const [answer] = await central.send([{
         toNode: "ship1",
@@ -117,22 +119,14 @@ Deno.test(
       assertEquals(text.split("\n").filter((l) => l.includes("ERROR")).length, 1, text);
       assert(text.includes("interrupted") && text.includes("not run again"), text);
       assertEquals((await readOr(ran)).split("\n").filter((l) => l), ["once"]);
-      await waitFor(() => Promise.resolve(spools(ship1.dir).length === 0), 10_000, "no spool left");
-    } finally {
-      await fleet.stop();
-    }
-  },
+    }),
 );
 
 Deno.test(
   "kill -9 of a node amid a streaming command: after its restart the stream goes on from where it was sent, every line once and in order",
   OPTS,
-  async () => {
-    const fleet = await Fleet.start(["central", "ship1"]);
-    try {
-      const central = fleet.get("central");
-      const ship1 = fleet.get("ship1");
-      const ran = `${ship1.dir}/ran.txt`;
+  () =>
+    withShip1(async ({ central, ship1, ran }) => {
       const out = central.file("spool", "ship1", "stream.txt");
       const [answer] = await central.send([{
         toNode: "ship1",
@@ -164,9 +158,5 @@ Deno.test(
         "every line once, in order",
       );
       assertEquals((await readOr(ran)).split("\n").filter((l) => l), ["once"]);
-      await waitFor(() => Promise.resolve(spools(ship1.dir).length === 0), 10_000, "no spool left");
-    } finally {
-      await fleet.stop();
-    }
-  },
+    }),
 );
