@@ -276,6 +276,11 @@ export class KeyRegistry {
     return record.retiredKeys?.includes(key) ?? false;
   }
 
+  /** The version of the current trusted set: one read, where `trustedSet` reads every key. */
+  async version(): Promise<number> {
+    return (await this.#kv.get<number>([...VERSION])).value ?? 0;
+  }
+
   /** The current trusted set, with `central`'s key. */
   async trustedSet(central: string): Promise<TrustedSet> {
     const keys: Record<string, string> = {};
