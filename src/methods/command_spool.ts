@@ -86,13 +86,16 @@ export class CommandSpool {
   /** Makes the empty folder of message `id` (0700), replacing any earlier one. */
   prepare(id: string): string {
     const dir = this.folderOf(id);
-    Deno.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+    // Once per command, on the agent's thread: the common case is one mkdir, no exception.
     try {
-      Deno.removeSync(dir, { recursive: true });
-    } catch {
-      // None yet.
+      Deno.mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) Deno.removeSync(dir, { recursive: true });
+      else if (err instanceof Deno.errors.NotFound) {
+        Deno.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+      } else throw err;
+      Deno.mkdirSync(dir, { mode: 0o700 });
     }
-    Deno.mkdirSync(dir, { mode: 0o700 });
     return dir;
   }
 
