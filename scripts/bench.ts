@@ -292,7 +292,9 @@ try {
   }
 } finally {
   await broker.stop();
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  // STEWARD_BENCH_KEEP=1 keeps the agents' folders (audit logs, KV) to study a run.
+  if (Deno.env.get("STEWARD_BENCH_KEEP")) log(`bench: folders kept in ${dir}`);
+  else await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
 
 const num = (k: string) => typeof r[k] === "number" ? r[k] as number : NaN;

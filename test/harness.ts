@@ -389,7 +389,9 @@ export class Fleet {
     for (const node of nodes) {
       await waitFor(
         async () => {
-          const text = await readOr(central.file("", node.name, "REQTrustedKeys.result"));
+          // Sent alone (its reply is in central's file) or broadcast (the node says so).
+          const text = await readOr(central.file("", node.name, "REQTrustedKeys.result")) +
+            node.output;
           const versions = [...text.matchAll(/trusted set version (\d+)/g)].map((m) => +m[1]);
           return Math.max(-1, ...versions) >= nodes.length;
         },

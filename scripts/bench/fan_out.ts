@@ -4,6 +4,7 @@
  *
  * @module
  */
+import process from "node:process";
 import type { Node } from "../../src/node/node.ts";
 import { ReplyWaiter } from "./local_nodes.ts";
 
@@ -14,6 +15,8 @@ export interface FanOutResult {
   firstSeconds: number;
   /** Every later fan-out. */
   seconds: number[];
+  /** The CPU seconds of this process (central's, and whatever else runs in it) per later fan-out. */
+  cpuSeconds: number[];
 }
 
 /**
@@ -34,12 +37,21 @@ export async function fanOut(
 ): Promise<FanOutResult> {
   const waiter = new ReplyWaiter(central);
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const replies = await waiter.send({ ...message, toNodes: targets });
     times.push((performance.now() - t0) / 1000);
+    const used = process.cpuUsage(cpu0);
+    cpu.push((used.user + used.system) / 1e6);
     const failed = replies.filter((r) => r.ok === false);
     if (failed.length > 0) throw new Error(`fan-out: ${failed.length} failed: ${failed[0].error}`);
   }
-  return { nodes: targets.length, firstSeconds: times[0], seconds: times.slice(1) };
+  return {
+    nodes: targets.length,
+    firstSeconds: times[0],
+    seconds: times.slice(1),
+    cpuSeconds: cpu.slice(1),
+  };
 }

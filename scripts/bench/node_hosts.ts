@@ -21,7 +21,7 @@ export interface NodeHosts {
 /**
  * Starts `names.length` nodes of the fleet whose central is `central`, spread round-robin over
  * `processes` host processes on `broker`, with their folders under `dir`; resolves once all are
- * ready.
+ * ready. With `profileDir`, each host writes a V8 CPU profile there when it stops.
  *
  * @example
  * ```ts ignore
@@ -36,14 +36,25 @@ export async function startNodeHosts(
   broker: string,
   dir: string,
   central: string,
-  options: { helloSeconds?: number } = {},
+  options: { helloSeconds?: number; profileDir?: string } = {},
 ): Promise<NodeHosts> {
   const keysFolder = await fleetKeysFolder();
   const groups: string[][] = Array.from({ length: processes }, () => []);
   names.forEach((n, i) => groups[i % processes].push(n));
   const children = groups.filter((g) => g.length > 0).map((group) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ...UNSTABLE_FLAGS, ...V8_FLAGS, HOST, broker, dir, central, ...group],
+      args: [
+        "run",
+        "-A",
+        ...UNSTABLE_FLAGS,
+        ...V8_FLAGS,
+        ...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []),
+        HOST,
+        broker,
+        dir,
+        central,
+        ...group,
+      ],
       // The hosts' nodes use the keys the benchmark's central trusts.
       env: {
         [FLEET_KEYS_ENV]: keysFolder,

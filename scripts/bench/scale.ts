@@ -85,6 +85,10 @@ export async function scaleSection(
       scale_ping_s: median(ping.seconds),
       scale_cli_first_s: cli.firstSeconds,
       scale_cli_s: median(cli.seconds),
+      // Central's own CPU per node reached in a fan-out (sign, send, verify ACK and reply, write
+      // the reply file, ACK it): what one central core pays per node, whatever the nodes cost.
+      scale_ping_central_cpu_ms: median(ping.cpuSeconds) * 1000 / nodes,
+      scale_cli_central_cpu_ms: median(cli.cpuSeconds) * 1000 / nodes,
       scale_central_rss_empty_mb: rssEmpty,
       scale_central_rss_mb: mb(),
       scale_hello_seconds: options.helloSeconds,

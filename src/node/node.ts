@@ -35,8 +35,7 @@ import { startServices } from "./services.ts";
 import { SubscriberStarter } from "./subscriber_starter.ts";
 import { Supervisor } from "./supervisor.ts";
 
-export type { NodeOptions } from "./node_resources.ts";
-export type { ReplyListener };
+export type { NodeOptions, ReplyListener };
 
 /**
  * A Steward agent.
@@ -194,6 +193,7 @@ export class Node implements NodeServices, IntakePort {
       send: (input) =>
         started.node?.submit(started.node.stamp(input)) ??
           Promise.reject(new Error("node not started")),
+      connected: () => started.node && started.node.#connection,
       // Failed audit writes are reported by the node, once it exists (at most once a minute).
       auditError: (text) => started.node ? started.node.reportError(text) : log(text),
     });

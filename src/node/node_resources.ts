@@ -48,6 +48,8 @@ export interface NodeOptions {
 export interface NodeResourceOptions extends NodeOptions {
   /** Queues a message from the node, once it exists (trusted-key updates). */
   send: (input: InputMessage) => Promise<void>;
+  /** The node's broker connection if it is up now (trusted-set broadcasts). */
+  connected?: () => NatsConnection | undefined;
   /** Reports a failed audit write (at most once a minute). */
   auditError: (text: string) => void;
 }
@@ -142,7 +144,12 @@ export async function openNodeResources(
   }
   let security: Security;
   try {
-    security = await Security.open(kv, config, { configFolder, send: options.send, log });
+    security = await Security.open(kv, config, {
+      configFolder,
+      send: options.send,
+      connected: options.connected,
+      log,
+    });
   } catch (err) {
     kv.close();
     journal.close();

@@ -1,23 +1,29 @@
 /**
  * The optional services of a node, each started as a supervised process when its flag is
  * set: the Prometheus endpoint (-promHostAndPort), the read-only data folder over HTTP
- * (-exposeDataFolder), the hosted playbooks (-playbooksFolder) and the hellos to central
- * (-startPubREQHello).
+ * (-exposeDataFolder), the hosted playbooks (-playbooksFolder), the hellos to central
+ * (-startPubREQHello) and, on every node but central, the trusted set's broadcasts.
  *
  * @module
  */
 import { join } from "node:path";
+import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import type { Config } from "../config.ts";
 import { serveDataFolder } from "../input/expose_data_folder.ts";
 import type { Metrics } from "../metrics.ts";
 import { serveMetrics } from "../metrics_server.ts";
 import { hostPlaybooks } from "../playbooks_host.ts";
+import type { Security } from "../security/security.ts";
+import { listenToTrustBroadcasts, trustBroadcastSubject } from "../security/trust_broadcast.ts";
 import { type HelloTickerDeps, sayHello } from "./hello_ticker.ts";
 import type { Supervisor } from "./supervisor.ts";
 
 /** What {@linkcode startServices} reads and starts processes through. */
-export interface ServicesDeps
-  extends Pick<HelloTickerDeps, "connection" | "security" | "stamp" | "submit"> {
+export interface ServicesDeps extends Pick<HelloTickerDeps, "stamp" | "submit"> {
+  /** The broker connection, once reached. */
+  connection(): Promise<NatsConnection>;
+  /** Hello fields; the broadcasts of the trusted set, verified and put in force. */
+  security: HelloTickerDeps["security"] & Pick<Security, "acceptBroadcast">;
   /** The flags that ask for each service. */
   config: Pick<
     Config,
@@ -51,10 +57,14 @@ export interface ServicesDeps
  * import { defaultConfig } from "../config.ts";
  * const supervisor = new Supervisor();
  * startServices({
- *   config: defaultConfig({ nodeName: "ship1", startPubREQHello: 0 }), // no service asked for
+ *   // No service asked for (central listens to no broadcast).
+ *   config: defaultConfig({ nodeName: "central", startPubREQHello: 0 }),
  *   registry: undefined,
- *   connection: () => Promise.resolve(),
- *   security: { helloFields: () => ({ publicKey: "k", trustVersion: 1 }) },
+ *   connection: () => new Promise(() => {}), // never reached: nothing here needs it
+ *   security: {
+ *     helloFields: () => ({ publicKey: "k", trustVersion: 1 }),
+ *     acceptBroadcast: () => Promise.resolve(undefined),
+ *   },
  *   stamp: () => [],
  *   submit: () => Promise.resolve(),
  *   supervisor,
@@ -85,6 +95,20 @@ export function startServices(deps: ServicesDeps): void {
         reportError: (text) => deps.reportError(text),
         log: (line) => deps.log(`${config.nodeName}: ${line}`),
       }, signal));
+  }
+  if (config.nodeName !== config.centralNodeName) {
+    const central = config.centralNodeName;
+    supervisor.start(
+      "subscriber",
+      trustBroadcastSubject(central),
+      (signal) =>
+        listenToTrustBroadcasts({
+          central,
+          connection: () => deps.connection(),
+          accept: (bytes) => deps.security.acceptBroadcast(bytes),
+          refused: (reason) => deps.log(`${config.nodeName}: ${reason}`),
+        }, signal),
+    );
   }
   if (config.startPubREQHello > 0) {
     supervisor.start("ticker", "REQHello", (signal) =>

@@ -26,6 +26,21 @@ export function distributionInterval(nodes: number): number {
   return Math.max(2000, 30 * nodes);
 }
 
+/**
+ * Least time between two broadcasts of the trusted set (see trust_broadcast.ts): 2 s, or 5 ms
+ * per node, whichever is longer (1000 nodes: 5 s). A broadcast costs central one message, but
+ * every node verifies and stores the whole set.
+ *
+ * @example
+ * ```ts
+ * import { broadcastInterval } from "./distribution_pacer.ts";
+ * broadcastInterval(1000); // 5000
+ * ```
+ */
+export function broadcastInterval(nodes: number): number {
+  return Math.max(2000, 5 * nodes);
+}
+
 /** Least wait after the first approval of a burst: the others of the burst join it. */
 const BURST_MS = 250;
 
@@ -50,10 +65,20 @@ export class DistributionPacer {
   /** Requests since the last send: each is a node approved, whom the next send also goes to. */
   #requested = 0;
 
-  /** `send` sends the set and resolves with how many nodes it went to. */
-  constructor(send: () => Promise<number>, onError: (err: unknown) => void) {
+  #interval: (nodes: number) => number;
+
+  /**
+   * `send` sends the set and resolves with how many nodes it went to; `interval` is the least
+   * time between two sends to that many nodes.
+   */
+  constructor(
+    send: () => Promise<number>,
+    onError: (err: unknown) => void,
+    interval: (nodes: number) => number = distributionInterval,
+  ) {
     this.#send = send;
     this.#onError = onError;
+    this.#interval = interval;
   }
 
   /** A send was made outside the pacer (an operator's command) to `nodes` nodes. */
@@ -66,17 +91,19 @@ export class DistributionPacer {
   /**
    * Asks for a send: the next one due, unless one is already waiting. The interval counts the
    * nodes the next send goes to, those approved since included: a fleet coming up waits longer
-   * between sends as it grows, instead of paying for a send sized by the last one.
+   * between sends as it grows, instead of paying for a send sized by the last one. With
+   * `approval: false` the request is for a node that is only behind.
    */
-  request(): void {
-    this.#requested++;
+  request(options: { approval?: boolean } = {}): void {
+    // A node that is only behind (not newly approved) adds nobody to the next send.
+    if (options.approval !== false) this.#requested++;
     if (this.#timer !== undefined) return;
     this.#schedule(Math.max(BURST_MS, this.#due() - Date.now()));
   }
 
   /** When the next send may go: the interval after the last, for the nodes it will reach. */
   #due(): number {
-    return this.#sentAt + distributionInterval(this.#sentTo + this.#requested);
+    return this.#sentAt + this.#interval(this.#sentTo + this.#requested);
   }
 
   #schedule(delay: number): void {

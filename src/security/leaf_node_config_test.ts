@@ -12,7 +12,13 @@ Deno.test("leafPermissions() carries a ship's nodes' subjects and ACKs to centra
   assertEquals(leafPermissions(["ship1", "ship1-engine"], "central"), {
     publish: { allow: ["central.>", "_INBOX.central.>"] },
     subscribe: {
-      allow: ["ship1.>", "_INBOX.ship1.>", "ship1-engine.>", "_INBOX.ship1-engine.>"],
+      allow: [
+        "ship1.>",
+        "_INBOX.ship1.>",
+        "_STEWARD.central.trustedKeys",
+        "ship1-engine.>",
+        "_INBOX.ship1-engine.>",
+      ],
     },
   });
 });
@@ -28,7 +34,7 @@ Deno.test("leafPermissions() adds the peers the ship's nodes may publish to", ()
 Deno.test("shipNodePermissions() lets a node message itself and its shipmates, no one else", () => {
   assertEquals(shipNodePermissions("ship1", ["ship1", "ship1-engine"], "central"), {
     publish: { allow: ["central.>", "ship1.>", "ship1-engine.>"] },
-    subscribe: { allow: ["ship1.>", "_INBOX.ship1.>"] },
+    subscribe: { allow: ["ship1.>", "_INBOX.ship1.>", "_STEWARD.central.trustedKeys"] },
   });
 });
 

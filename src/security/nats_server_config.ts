@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { trustBroadcastSubject } from "./trust_broadcast.ts";
 
 /** One node of the fleet and its nkey public key (`U…`). */
 export interface BrokerUser {
@@ -28,12 +29,14 @@ export interface NatsServerConfigOptions {
  * requester's inbox, which the agent names `_INBOX.<nodeName>.…` (see `inboxPrefixFor`), so a
  * node can only read its own ACKs. `allow_responses` lets a node answer a request it received
  * without a publish permission on anyone's inbox, so nobody can forge an ACK into another
- * node's inbox.
+ * node's inbox. Every node but central also reads central's broadcasts of the trusted set
+ * (`_STEWARD.<central>.trustedKeys`, see trust_broadcast.ts), which only central may publish.
  *
  * @example
  * ```ts
  * import { nodePermissions } from "./nats_server_config.ts";
- * nodePermissions("ship1", "central").subscribe.allow; // ["ship1.>", "_INBOX.ship1.>"]
+ * nodePermissions("ship1", "central").subscribe.allow;
+ * // ["ship1.>", "_INBOX.ship1.>", "_STEWARD.central.trustedKeys"]
  * ```
  */
 export function nodePermissions(
@@ -41,11 +44,13 @@ export function nodePermissions(
   centralNodeName: string,
   peers: readonly string[] = [],
 ): { publish: { allow: string[]; deny?: string[] }; subscribe: { allow: string[] } } {
-  const subscribe = { allow: [`${nodeName}.>`, `_INBOX.${nodeName}.>`] };
+  const own = [`${nodeName}.>`, `_INBOX.${nodeName}.>`];
   if (nodeName === centralNodeName) {
+    const subscribe = { allow: own };
     // Central commands every node; it still may not publish into anyone's inbox.
     return { publish: { allow: [">"], deny: ["_INBOX.>"] }, subscribe };
   }
+  const subscribe = { allow: [...own, trustBroadcastSubject(centralNodeName)] };
   const targets = [centralNodeName, ...peers.filter((p) => p !== nodeName)];
   return { publish: { allow: [...new Set(targets)].map((t) => `${t}.>`) }, subscribe };
 }

@@ -1,10 +1,10 @@
 import { assertEquals } from "../../test/assert.ts";
 import { nodePermissions, renderNatsServerConfig } from "./nats_server_config.ts";
 
-Deno.test("nodePermissions() confines a ship to its subjects and its inbox", () => {
+Deno.test("nodePermissions() confines a ship to its subjects, its inbox and central's broadcasts", () => {
   assertEquals(nodePermissions("ship1", "central"), {
     publish: { allow: ["central.>"] },
-    subscribe: { allow: ["ship1.>", "_INBOX.ship1.>"] },
+    subscribe: { allow: ["ship1.>", "_INBOX.ship1.>", "_STEWARD.central.trustedKeys"] },
   });
 });
 
@@ -31,6 +31,11 @@ Deno.test("renderNatsServerConfig() writes one user per node with allow_response
   assertEquals(text.includes('  ca_file: "ca.pem"\n  verify: true'), true);
   assertEquals(text.includes("      nkey: UKEY\n"), true);
   assertEquals(text.includes('publish: { allow: ["central.>"] }'), true);
-  assertEquals(text.includes('subscribe: { allow: ["ship1.>", "_INBOX.ship1.>"] }'), true);
+  assertEquals(
+    text.includes(
+      'subscribe: { allow: ["ship1.>", "_INBOX.ship1.>", "_STEWARD.central.trustedKeys"] }',
+    ),
+    true,
+  );
   assertEquals(text.split("allow_responses: true").length, 2);
 });

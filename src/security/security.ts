@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import type { Config } from "../config.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import { substituteData } from "../methods/substitute_data.ts";
@@ -26,7 +27,12 @@ import { SecretPaths } from "./secret_paths.ts";
 import { signedJson, verifyMessage } from "./signature.ts";
 import type { ChunkSeal, ChunkSealFields } from "../node/chunk_seal.ts";
 import { TrustedKeys, trustedSetSchema } from "./trusted_keys.ts";
-import { DistributionPacer } from "./distribution_pacer.ts";
+import { broadcastInterval, DistributionPacer } from "./distribution_pacer.ts";
+import {
+  readTrustBroadcast,
+  trustBroadcastSubject,
+  trustBroadcastText,
+} from "./trust_broadcast.ts";
 
 /** Methods only central may call, whatever the ACL says: they change who is trusted. */
 export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set([
@@ -46,6 +52,8 @@ export interface SecurityOptions {
   configFolder: string;
   /** Queues a message from this node (used by central to distribute the trusted set). */
   send(input: InputMessage): Promise<void>;
+  /** The broker connection if it is up now (central broadcasts the trusted set on it). */
+  connected?(): NatsConnection | undefined;
   /** Writes a line on the node's local log. */
   log(line: string): void;
 }
@@ -76,11 +84,18 @@ export class Security {
   readonly registry: KeyRegistry | undefined;
   /** Central's pre-seeded approvals (`<CONFIG_FOLDER>/approved_keys/<node>.pub`). */
   readonly #preApproved: ApprovedKeysFolder | undefined;
-  /** Sends the trusted set after approvals, paced (see distribution_pacer.ts). */
+  /** Sends the trusted set after approvals, paced (see distribution_pacer.ts), broadcast. */
   #pacer = new DistributionPacer(
-    async () => (await this.distribute()).to.length,
+    async () => (await this.distribute({ broadcast: true })).to.length,
     (err) => this.#options.log(`${this.#config.nodeName}: cannot send the trusted set: ${err}`),
+    (nodes) => broadcastInterval(nodes),
   );
+  /**
+   * Central: the version last sent to every node, and the nodes it went to. One of those whose
+   * hello says it holds an older set missed that send and is sent the set alone; any other node
+   * that is behind (approved since) waits for the next broadcast (see trust_broadcast.ts).
+   */
+  #fleetSend: { version: number; to: ReadonlySet<string> } = { version: -1, to: new Set() };
   #approving = new Map<string, Promise<string | undefined>>();
   #quiet = new Set<string>();
   #config: Readonly<Config>;
@@ -452,9 +467,14 @@ export class Security {
         return undefined;
       }
       // Every node says hello every few seconds: the whole set (every key) is read only for
-      // one that is behind, not on each hello (that made a hello cost O(fleet) at central).
-      if (raw.trustVersion !== await registry.version()) {
+      // one that missed a send, not on each hello (that made a hello cost O(fleet) at central).
+      const held = typeof raw.trustVersion === "number" ? raw.trustVersion : -1;
+      const version = await registry.version();
+      const missed = held < this.#fleetSend.version && this.#fleetSend.to.has(node);
+      if (missed || held > version) {
         await this.#sendTrustedSet([node], await registry.trustedSet(this.keys.publicKey));
+      } else if (held < version) {
+        this.#pacer.request({ approval: false }); // The next broadcast brings it.
       }
       return undefined;
     }
@@ -612,14 +632,58 @@ export class Security {
       `${sent.to.join(", ") || "no node"}`;
   }
 
-  /** Central: sends the trusted set to every approved node. */
-  async distribute(): Promise<{ version: number; to: string[] }> {
+  /**
+   * Central: sends the trusted set to every approved node: one message each, ACKed and retried
+   * (an operator's approval, revocation or rotation), or with `broadcast`, one signed message
+   * the broker fans out (approvals of pre-seeded keys, paced), falling back to one each when no
+   * connection is up or the set is too big for one message.
+   */
+  async distribute(
+    options: { broadcast?: boolean } = {},
+  ): Promise<{ version: number; to: string[] }> {
     const registry = this.#requireRegistry("distribute keys");
     const set = await registry.trustedSet(this.keys.publicKey);
     const to = Object.keys(set.keys).filter((n) => n !== this.#config.nodeName);
     this.#pacer.sent(to.length);
-    await this.#sendTrustedSet(to, set);
+    if (!options.broadcast || !(await this.#broadcast(set))) await this.#sendTrustedSet(to, set);
+    if (set.version > this.#fleetSend.version) {
+      this.#fleetSend = { version: set.version, to: new Set(to) };
+    }
     return { version: set.version, to };
+  }
+
+  /** Central: publishes `set` to every node at once; false when it could not. */
+  async #broadcast(set: TrustedSet): Promise<boolean> {
+    const nc = this.#options.connected?.();
+    if (!nc || nc.isClosed()) return false;
+    const text = await trustBroadcastText(set, this.#config.nodeName, this.keys);
+    if (encoder.encode(text).length > this.#config.maxMessageSize) return false;
+    nc.publish(trustBroadcastSubject(this.#config.nodeName), text);
+    return true;
+  }
+
+  /**
+   * A node: checks a broadcast of the trusted set (see trust_broadcast.ts) and puts the set in
+   * force when it is newer; returns why it was refused.
+   */
+  async acceptBroadcast(bytes: Uint8Array): Promise<string | undefined> {
+    const central = this.#config.centralNodeName;
+    const read = await readTrustBroadcast(bytes, {
+      central,
+      centralKey: this.keyOf(central),
+      maxBytes: this.#config.maxMessageSize,
+      outsideWindow: (raw) => this.#outsideWindow(raw, "it"),
+    });
+    if ("refused" in read) return read.refused;
+    const before = this.trusted.current?.version ?? -1;
+    await this.acceptTrustedSet(read.data);
+    const now = this.trusted.current;
+    if (now && now.version > before) {
+      this.#options.log(
+        `${this.#config.nodeName}: trusted set version ${now.version} in force ` +
+          `(${Object.keys(now.keys).length} keys, broadcast by ${central})`,
+      );
+    }
   }
 
   /** A node: stores the trusted set central sent (already verified by {@linkcode admit}). */

@@ -326,3 +326,77 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "keys attack: a forged or tampered broadcast of the trusted set is refused; central's own " +
+    "broadcast brings new keys to every node with no message per node",
+  opts,
+  async () => {
+    const fleet = await Fleet.start(["central", "ship1", "ship2"]);
+    const [ship1, ship2] = [fleet.get("ship1"), fleet.get("ship2")];
+    const nc = await connect({ servers: [fleet.broker.address] });
+    const subject = "_STEWARD.central.trustedKeys";
+    const genuine: Uint8Array[] = [];
+    nc.subscribe(subject, { callback: (_err, msg) => void genuine.push(msg.data) });
+    const sets = countTrustedSets(nc, "ship1");
+    try {
+      await nc.flush();
+      await fleet.introduce(); // ship1 and ship2 ping central: their pre-seeded keys approved.
+      assert(genuine.length > 0, "central broadcast the set");
+      assertEquals(sets(), 0, "no trusted set was sent to ship1 alone");
+      assertMatch(
+        ship1.output,
+        /trusted set version \d+ in force \(2 keys, broadcast by central\)/,
+      );
+      await pingPong(ship2, "ship1"); // ship1 verifies ship2's messages with the broadcast key.
+
+      const mallory = await attackerKeys();
+      const marker = join(ship1.dir, "owned.txt");
+      const keys = {
+        central: (await readOr(join(fleet.get("central").dir, "etc", PUBLIC_KEY_FILE))).trim(),
+        ship1: (await fleetKeys("ship1")).publicKey,
+        mallory: mallory.publicKey,
+      };
+      const set = (version: number) => JSON.stringify({ version, central: keys.central, keys });
+      // Signed by the attacker, named for central.
+      const forged = await signMessage(
+        { kind: "trustedSet", fromNode: "central", data: set(1000) },
+        mallory,
+      );
+      nc.publish(subject, encoder.encode(JSON.stringify(forged)));
+      // Central's genuine broadcast with the attacker's key slipped in.
+      const tampered = JSON.parse(new TextDecoder().decode(genuine.at(-1)!));
+      tampered.data = set(JSON.parse(tampered.data).version + 1);
+      nc.publish(subject, encoder.encode(JSON.stringify(tampered)));
+      nc.publish(subject, encoder.encode("{not json"));
+      await nc.flush();
+      await delay(1000);
+      const fromMallory = await signMessage(
+        testMessage({
+          id: `mallory-${crypto.randomUUID()}`,
+          toNode: "ship1",
+          fromNode: "mallory",
+          method: "REQCliCommand",
+          methodArgs: ["touch", marker],
+          createdAt: Date.now(),
+        }),
+        mallory,
+      );
+      const ack = await nc.request(
+        "ship1.REQCliCommand.CommandACK",
+        encoder.encode(JSON.stringify(fromMallory)),
+        { timeout: 5000 },
+      );
+      assertEquals(ack.json<{ ok: boolean }>().ok, false);
+      await delay(500);
+      assertEquals(await readOr(marker), "", "the attacker's command did not run");
+      assertMatch(ship1.output, /trusted-set broadcast refused: not signed by central's key/);
+      // One line for the three refusals (a flood costs a line a minute).
+      assertEquals(ship1.output.split("trusted-set broadcast refused").length - 1, 1, ship1.output);
+      await pingPong(ship2, "ship1");
+    } finally {
+      await nc.close();
+      await fleet.stop();
+    }
+  },
+);
