@@ -141,7 +141,7 @@ export class Security {
     const security = new Security(config, options, {
       keys,
       acl: await AclStore.open(kv, options.configFolder, config.centralNodeName),
-      trusted: await TrustedKeys.open(kv),
+      trusted: await TrustedKeys.open(kv, config.databaseFolder),
       registry: isCentral
         ? new KeyRegistry(kv, {
           maxPending: config.maxPendingKeys,
@@ -656,10 +656,16 @@ export class Security {
   async #broadcast(set: TrustedSet): Promise<boolean> {
     const nc = this.#options.connected?.();
     if (!nc || nc.isClosed()) return false;
-    const text = await trustBroadcastText(set, this.#config.nodeName, this.keys);
-    if (encoder.encode(text).length > this.#config.maxMessageSize) return false;
-    nc.publish(trustBroadcastSubject(this.#config.nodeName), text);
-    return true;
+    const text = encoder.encode(await trustBroadcastText(set, this.#config.nodeName, this.keys));
+    // Bigger than the broker takes in one message: each node is sent it alone, in chunks.
+    const limit = Math.min(this.#config.maxMessageSize, nc.info?.max_payload ?? Infinity);
+    if (text.length > limit) return false;
+    try {
+      nc.publish(trustBroadcastSubject(this.#config.nodeName), text);
+      return true;
+    } catch {
+      return false; // Closed meanwhile, or refused: sent the reliable way instead.
+    }
   }
 
   /**

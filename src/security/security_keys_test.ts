@@ -20,6 +20,7 @@ async function open(name: string, overrides: Partial<Config> = {}) {
     nodeName: name,
     centralNodeName: "central",
     approvedKeysFolder: join(folder, "approved"),
+    databaseFolder: folder,
     ...overrides,
   });
   const security = await Security.open(kv, config, {
