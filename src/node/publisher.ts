@@ -43,6 +43,11 @@ export interface PublisherDeps {
    * (`REQOpProcessStop`), so that it is sent again now rather than after a restart.
    */
   abandoned?(message: Message): void;
+  /**
+   * How long the publisher waits with nothing queued or in flight before it ends (default 60
+   * s): a central that once reached 50 000 nodes must not keep a publisher for each.
+   */
+  idleMs?: number;
 }
 
 /** How a message ended. */
@@ -54,6 +59,9 @@ export type PublishOutcome =
   | { delivered: false; reason: "superseded"; by: string };
 
 const encoder = new TextEncoder();
+
+/** How long a publisher with nothing to do waits before it ends (see `PublisherDeps.idleMs`). */
+const IDLE_MS = 60_000;
 
 /** Least time between two early tries of a failed message (see Publisher's #probe). */
 const PROBE_INTERVAL_MS = 1000;
@@ -157,8 +165,10 @@ export class Publisher {
     const nc = await abortable(this.#deps.connection(), signal);
     while (!signal.aborted) {
       if (this.pending === 0 || this.#inWindow >= this.#deps.window) {
-        await new Promise<void>((resolve) => this.#wake = resolve);
-        this.#wake = undefined;
+        const idle = this.pending === 0 && this.#inWindow === 0;
+        const woken = await this.#sleep(idle ? this.#deps.idleMs ?? IDLE_MS : undefined);
+        // Ended with nothing to do; a message queued from now on starts a new publisher.
+        if (!woken && this.pending === 0 && this.#inWindow === 0) return;
         continue;
       }
       const message = this.#queue[this.#head++];
@@ -177,6 +187,21 @@ export class Publisher {
         this.#inWindow--;
         this.#wake?.();
       });
+    }
+  }
+
+  /** Waits to be woken (true), or for `ms` (false). */
+  async #sleep(ms: number | undefined): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await new Promise<boolean>((resolve) => {
+        this.#wake = () => resolve(true);
+        if (ms === undefined) return;
+        timer = setTimeout(() => resolve(false), ms);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.#wake = undefined;
     }
   }
 

@@ -97,3 +97,34 @@ Deno.test("a latestOnly publisher drops queued messages a newer one supersedes; 
   stop.abort();
   await running;
 });
+
+Deno.test("an idle publisher ends; a message given to it then is handed back, not lost", async () => {
+  // A receiver that ACKs at once.
+  const nc = {
+    info: { max_payload: 1 << 20 },
+    request: (_s: string, data: Uint8Array) =>
+      Promise.resolve({
+        json: () => ({ id: JSON.parse(new TextDecoder().decode(data)).id, ok: true }),
+      }),
+  };
+  const abandoned: string[] = [];
+  const finished: string[] = [];
+  const pub = new Publisher("ship1.REQPing.EventACK", "EventACK", {
+    connection: () => Promise.resolve(nc as unknown as NatsConnection),
+    finished: (m) => finished.push(m.id),
+    sent: () => {},
+    window: 4,
+    maxMessageSize: 1 << 20,
+    abandoned: (m) => abandoned.push(m.id),
+    idleMs: 200,
+  });
+  const running = pub.run(new AbortController().signal);
+  pub.enqueue(message("a"));
+  await new Promise((r) => setTimeout(r, 100));
+  assertEquals([finished, pub.stopped], [["a"], false], "busy, then idle for less than 200 ms");
+  pub.enqueue(message("b"));
+  await running; // Ends by itself once nothing came for 200 ms.
+  assertEquals([finished, pub.stopped], [["a", "b"], true]);
+  pub.enqueue(message("c"));
+  assertEquals(abandoned, ["c"]);
+});
