@@ -109,6 +109,56 @@ export class RotatingLog {
   }
 }
 
+/**
+ * Appends `bytes` to the log at `path` (created 0600) on the calling thread, when that does not
+ * take it past `options.maxBytes`; returns false, having written nothing, when the log must be
+ * rotated first (use {@linkcode RotatingLog} then). For a log opened for one line at a time
+ * (a hello log per node): a few small system calls, where the asynchronous ones each cost a
+ * worker thread's wake-up, several times the call itself.
+ *
+ * @example
+ * ```ts
+ * import { appendUnlessFull } from "./rotating_log.ts";
+ * const path = `${await Deno.makeTempDir()}/hello.log`;
+ * appendUnlessFull(path, new TextEncoder().encode("a\n"), { maxBytes: 1024, maxFiles: 4 }); // true
+ * ```
+ */
+export function appendUnlessFull(
+  path: string,
+  bytes: Uint8Array,
+  options: RotatingLogOptions,
+): boolean {
+  const file = Deno.openSync(path, { read: true, append: true, create: true, mode: 0o600 });
+  try {
+    const info = file.statSync();
+    // A FIFO or device put there would block the thread or swallow the log.
+    if (!info.isFile) throw new Error(`cannot append to ${path}: not a regular file`);
+    const size = info.size;
+    if (size > 0 && size + bytes.length + 1 > options.maxBytes) return false;
+    let text = bytes;
+    if (size > 0) {
+      // A line torn by a crash is ended first, as RotatingLog.open does.
+      file.seekSync(size - 1, Deno.SeekMode.Start);
+      const last = new Uint8Array(1);
+      if (file.readSync(last) !== 1 || last[0] !== 0x0a) text = concat(NEWLINE, bytes);
+    }
+    let written = 0;
+    while (written < text.length) written += file.writeSync(text.subarray(written));
+    return true;
+  } finally {
+    file.close();
+  }
+}
+
+const NEWLINE = new TextEncoder().encode("\n");
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,5 @@
 import { assertEquals } from "../test/assert.ts";
-import { RotatingLog } from "./rotating_log.ts";
+import { appendUnlessFull, RotatingLog } from "./rotating_log.ts";
 
 const line = (c: string) => new TextEncoder().encode(c.repeat(99) + "\n"); // 100 bytes
 
@@ -54,6 +54,24 @@ Deno.test("RotatingLog ends a line a crash tore before it appends its own", asyn
     const lines = (await Deno.readTextFile(path)).split("\n");
     assertEquals(lines, ['{"whole":1}', '{"torn":', '{"next":2}', ""]);
     assertEquals(log.size, (await Deno.stat(path)).size);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("appendUnlessFull() appends, ends a torn line, and leaves a full log to rotation", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/hello.log`;
+  const text = (t: string) => new TextEncoder().encode(t);
+  const limits = { maxBytes: 16, maxFiles: 2 };
+  try {
+    assertEquals(appendUnlessFull(path, text("a\n"), limits), true);
+    await Deno.writeTextFile(path, "torn", { append: true });
+    assertEquals(appendUnlessFull(path, text("b\n"), limits), true);
+    assertEquals(await Deno.readTextFile(path), "a\ntorn\nb\n");
+    assertEquals(appendUnlessFull(path, text("0123456789\n"), limits), false);
+    assertEquals(await Deno.readTextFile(path), "a\ntorn\nb\n", "nothing written");
+    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

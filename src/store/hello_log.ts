@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { RotatingLog, type RotatingLogOptions } from "../rotating_log.ts";
+import { appendUnlessFull, RotatingLog, type RotatingLogOptions } from "../rotating_log.ts";
 import { PRIVATE_FOLDER_MODE } from "./file_modes.ts";
 
 /** Size limits of each node's hello log: about a month of hellos every 30 s, in 5 files. */
@@ -69,13 +69,17 @@ export class HelloLog {
   }
 
   async #append(node: string, line: string): Promise<void> {
+    // Made on this thread: small calls, each cheaper than a worker's wake-up (see
+    // appendUnlessFull). At a thousand nodes' hellos this was most of a hello's cost at central.
     const folder = join(this.#folder, node);
-    await Deno.mkdir(folder, { recursive: true, mode: this.#folderMode });
+    Deno.mkdirSync(folder, { recursive: true, mode: this.#folderMode });
     const path = join(folder, "hello.log");
-    for (const p of [this.#folder, folder, path]) await refuseLink(p);
+    for (const p of [this.#folder, folder, path]) refuseLink(p);
+    const bytes = new TextEncoder().encode(line);
+    if (appendUnlessFull(path, bytes, this.#limits)) return;
     const log = await RotatingLog.open(path, this.#limits);
     try {
-      await log.append(new TextEncoder().encode(line));
+      await log.append(bytes);
     } finally {
       log.close();
     }
@@ -83,10 +87,10 @@ export class HelloLog {
 }
 
 /** Throws when `path` is a symbolic link; a missing path is fine. */
-async function refuseLink(path: string): Promise<void> {
+function refuseLink(path: string): void {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.lstat(path);
+    info = Deno.lstatSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return;
     throw err;
