@@ -76,6 +76,11 @@ export class RotatingLog {
     }
     let written = 0;
     try {
+      // A small write into the page cache is made on this thread: handed to a worker, it costs
+      // a wake-up several times the write itself (the audit log of each message, every node).
+      if (bytes.length <= SYNC_WRITE_MAX) {
+        while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+      }
       while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
     } catch (err) {
       throw new Error(`cannot write ${this.path}: ${errorText(err)}`);
@@ -151,6 +156,9 @@ export function appendUnlessFull(
 }
 
 const NEWLINE = new TextEncoder().encode("\n");
+
+/** Writes up to this size are made on the calling thread (see `RotatingLog.append`). */
+const SYNC_WRITE_MAX = 64 * 1024;
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
