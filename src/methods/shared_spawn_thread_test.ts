@@ -15,14 +15,13 @@ Deno.test("closing one node's handle on the shared spawn thread stops its childr
   const a = sharedSpawnThread();
   const b = sharedSpawnThread();
   const never = new AbortController().signal;
-  const t0 = performance.now();
-  const ofA = a.run(sleep("30"), { stop: never });
+  // Left alone, a's child would end well (code 0) after 60 s: a non-zero code is the stop.
+  const ofA = a.run(sleep("60"), { stop: never });
   const ofB = b.run(sleep("0.5"), { stop: never });
   await new Promise((r) => setTimeout(r, 200));
   a.close();
   const stopped = await ofA;
   assert(stopped.code !== 0, "a's child was stopped"); // Killed by a signal.
-  assert(performance.now() - t0 < 10_000, "not waited out");
   assertEquals((await ofB).code, 0); // b's went on to its end.
   let refused = false;
   await a.run(sleep("0"), { stop: never }).catch(() => refused = true);
