@@ -2,7 +2,7 @@
  * The optional services of a node, each started as a supervised process when its flag is
  * set: the Prometheus endpoint (-promHostAndPort), the read-only data folder over HTTP
  * (-exposeDataFolder), the hosted playbooks (-playbooksFolder) and the hellos to central
- * (-startPubREQHello).
+ * (-startPubREQHello) and, on central, the operator's web page (-webListener).
  *
  * @module
  */
@@ -12,12 +12,15 @@ import { serveDataFolder } from "../input/expose_data_folder.ts";
 import type { Metrics } from "../metrics.ts";
 import { serveMetrics } from "../metrics_server.ts";
 import { hostPlaybooks } from "../playbooks_host.ts";
+import { startWebPage, type WebPageDeps } from "../web/start_web_page.ts";
 import { type HelloTickerDeps, sayHello } from "./hello_ticker.ts";
 import type { Supervisor } from "./supervisor.ts";
 
 /** What {@linkcode startServices} reads and starts processes through. */
 export interface ServicesDeps
-  extends Pick<HelloTickerDeps, "connection" | "security" | "stamp" | "submit"> {
+  extends
+    Pick<HelloTickerDeps, "connection" | "stamp" | "submit">,
+    Partial<Pick<WebPageDeps, "intake" | "inflight">> {
   /** The flags that ask for each service. */
   config: Pick<
     Config,
@@ -29,9 +32,13 @@ export interface ServicesDeps
     | "socketFolder"
     | "centralNodeName"
     | "startPubREQHello"
+    | "webListener"
+    | "databaseFolder"
   >;
-  /** The metrics to serve; absent when the node collects none. */
-  registry: Metrics["registry"];
+  /** Signs hellos; on central, holds the key registry the web page shows. */
+  security: HelloTickerDeps["security"] & Partial<WebPageDeps["security"]>;
+  /** The metrics to serve; no registry when the node collects none. */
+  metrics: Pick<Metrics, "registry">;
   /** Runs each service as a named, stoppable process. */
   supervisor: Pick<Supervisor, "start">;
   /** Reports an error line (local log and central). */
@@ -43,16 +50,17 @@ export interface ServicesDeps
 /**
  * Starts the services `deps.config` asks for.
  *
- * @throws {Error} when a listener cannot bind its address.
+ * @throws {Error} when a listener cannot bind its address, or `-webListener` is set on a node
+ * that is not central (or without `intake` and `inflight`).
  * @example
  * ```ts
  * import { startServices } from "./services.ts";
  * import { Supervisor } from "./supervisor.ts";
  * import { defaultConfig } from "../config.ts";
  * const supervisor = new Supervisor();
- * startServices({
+ * await startServices({
  *   config: defaultConfig({ nodeName: "ship1", startPubREQHello: 0 }), // no service asked for
- *   registry: undefined,
+ *   metrics: { registry: undefined },
  *   connection: () => Promise.resolve(),
  *   security: { helloFields: () => ({ publicKey: "k", trustVersion: 1 }) },
  *   stamp: () => [],
@@ -64,10 +72,10 @@ export interface ServicesDeps
  * console.assert(supervisor.list().length === 0);
  * ```
  */
-export function startServices(deps: ServicesDeps): void {
+export async function startServices(deps: ServicesDeps): Promise<void> {
   const { config, supervisor } = deps;
-  if (deps.registry) {
-    const prom = serveMetrics(deps.registry, config.promHostAndPort);
+  if (deps.metrics.registry) {
+    const prom = serveMetrics(deps.metrics.registry, config.promHostAndPort);
     supervisor.start("listener", `prom:${config.promHostAndPort}`, (s) => prom.run(s));
   }
   if (config.exposeDataFolder) {
@@ -85,6 +93,11 @@ export function startServices(deps: ServicesDeps): void {
         reportError: (text) => deps.reportError(text),
         log: (line) => deps.log(`${config.nodeName}: ${line}`),
       }, signal));
+  }
+  if (config.webListener) {
+    const { intake, inflight, security } = deps;
+    if (!intake || !inflight) throw new Error("-webListener: the node gave no intake to serve");
+    await startWebPage({ config, intake, inflight, security: { registry: security.registry } });
   }
   if (config.startPubREQHello > 0) {
     supervisor.start("ticker", "REQHello", (signal) =>
