@@ -63,8 +63,20 @@ export async function openBrowser(): Promise<Browser | undefined> {
 
 /** Opens the web page at `base` and logs in with `token` through its form. */
 export async function logIn(page: Page, base: string, token: string): Promise<void> {
+  // What the page's script says (errors, CSP refusals) is kept for a failure's message.
+  const said: string[] = [];
+  page.on("console", (m) => said.push(`console ${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => said.push(`page error: ${e}`));
   await page.goto(`${base}/`);
   await page.type("#token", token);
   await Promise.all([page.waitForNavigation(), page.click("#login")]);
-  await page.waitForSelector("#fleet-body tr");
+  try {
+    await page.waitForSelector("#fleet-body tr", { timeout: 15_000 });
+  } catch (err) {
+    throw new Error(
+      `the page shows no fleet after the login:\n${said.join("\n")}\n` +
+        `${(await page.content()).slice(0, 2000)}`,
+      { cause: err },
+    );
+  }
 }

@@ -54,7 +54,7 @@ export const APP_PAGE = `<!doctype html>
 <main>
 <section id="fleet"><h2>Fleet</h2>
 <p class="hint">Central's view, refreshed every 5 s. <span id="fleet-status"></span></p>
-<div class="scroll"><table><thead><tr><th>Node</th><th>Key</th><th>Last hello</th><th>Age</th>
+<div class="scroll"><table><thead><tr><th>Node</th><th>Key</th><th>Last hello (UTC)</th><th>Age</th>
 <th>In flight</th><th>Last error</th></tr></thead><tbody id="fleet-body"></tbody></table></div>
 <p id="approve-status" class="status"></p></section>
 <section id="send"><h2>Send a command</h2>
@@ -72,7 +72,7 @@ export const APP_PAGE = `<!doctype html>
 <option>replied</option><option>failed</option></select></label>
 <label>Text <input id="text-filter" autocomplete="off" placeholder="node, method, id"></label>
 </form>
-<div class="scroll"><table><thead><tr><th>Time</th><th>To</th><th>From</th><th>Method</th>
+<div class="scroll"><table><thead><tr><th>Time (UTC)</th><th>To</th><th>From</th><th>Method</th>
 <th>State</th><th>Detail</th><th>Id</th></tr></thead><tbody id="messages-body"></tbody></table></div>
 </section>
 <section id="error-log"><h2>Error log <span id="errors-status"></span></h2>
@@ -112,5 +112,7 @@ overflow-wrap:anywhere;max-height:24rem;margin:0}
 #errors{list-style:none;padding:0;font-family:monospace;font-size:.8rem}
 #errors li{border-bottom:1px solid #eee;padding:.2rem 0;overflow-wrap:anywhere}
 #errors li.fresh{background:#fff4d6}
-@media (max-width:40rem){th,td{font-size:.8rem;padding:.2rem}}
+.clamp{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:4;overflow:hidden}
+@media (max-width:40rem){th,td{font-size:.8rem;padding:.2rem}td.error{min-width:9rem}
+.clamp{-webkit-line-clamp:3}}
 `;

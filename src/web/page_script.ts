@@ -109,6 +109,16 @@ function showTargets(nodes) {
   }
 }
 
+function errorCell(line) {
+  const td = el("td", undefined, "error");
+  if (!line) return td;
+  // Clamped to a few lines on a phone; the whole line is its title.
+  const div = el("div", line, "clamp");
+  div.title = line;
+  td.append(div);
+  return td;
+}
+
 async function loadFleet() {
   try {
     const view = await getJson("/api/fleet");
@@ -124,7 +134,7 @@ async function loadFleet() {
         el("td", when(n.lastHello), "hello"),
         el("td", age(n.helloAgeSeconds), "age"),
         el("td", n.inflight, "inflight"),
-        el("td", n.lastError || "", "error"),
+        errorCell(n.lastError),
       );
       body.append(tr);
     }

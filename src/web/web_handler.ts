@@ -51,7 +51,8 @@ function secured(body: BodyInit | null, init: ResponseInit & { type?: string } =
   const headers = new Headers(init.headers);
   headers.set("content-security-policy", CONTENT_SECURITY_POLICY);
   headers.set("x-content-type-options", "nosniff");
-  headers.set("referrer-policy", "no-referrer");
+  // Not no-referrer: with it a browser sends `Origin: null` for the login form.
+  headers.set("referrer-policy", "same-origin");
   headers.set("x-frame-options", "DENY");
   headers.set("cache-control", "no-store");
   if (init.type) headers.set("content-type", init.type);

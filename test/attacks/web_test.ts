@@ -228,6 +228,8 @@ Deno.test(
         { timeout: 20_000 },
       );
       // Typed into the page's own form too: the output pane gets the markup as text.
+      // ship1 is on the page once central knows of it (its error, here).
+      await page.waitForSelector(`#targets input[value="ship1"]`, { timeout: 15_000 });
       await page.click(`#targets input[value="ship1"]`);
       await page.type("#command", `echo ${payload}`);
       await page.click("#send-button");
