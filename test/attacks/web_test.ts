@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { delay, Fleet, freePort, readOr, waitFor } from "../harness.ts";
+import { Agent, Broker, delay, Fleet, freePort, readOr, waitFor } from "../harness.ts";
 import { logIn, openBrowser } from "../browser.ts";
 import { APP_SCRIPT } from "../../src/web/page_script.ts";
 
@@ -250,5 +250,29 @@ Deno.test(
       await browser.close();
       await fleet.stop();
     }
+  },
+);
+
+Deno.test(
+  "web page: a node other than central refuses to start with -webListener",
+  opts,
+  async () => {
+    const broker = await Broker.start();
+    const dir = await Deno.makeTempDir({ prefix: "steward-ship1-" });
+    let error = "";
+    try {
+      const ship = await Agent.start("ship1", {
+        dir,
+        broker: broker.address,
+        flags: [`-webListener=127.0.0.1:${freePort()}`],
+      });
+      await ship.destroy();
+    } catch (err) {
+      error = (err as Error).message;
+    } finally {
+      await broker.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    assertMatch(error, /-webListener: only the central node \(central\) serves the web page/);
   },
 );
