@@ -78,6 +78,7 @@ export async function startWebPage(deps: WebPageDeps): Promise<void> {
     inflight: deps.inflight,
     onReply: (listener) => deps.intake.onReply(listener),
   });
+  const stopping = new AbortController();
   const server = bindHttpServer(
     "-webListener",
     address,
@@ -88,12 +89,14 @@ export async function startWebPage(deps: WebPageDeps): Promise<void> {
       hostAndPort: address,
       token,
       sessions: new WebSessions(),
+      signal: stopping.signal,
     }),
   );
   deps.intake.print(
     `steward ${c.nodeName}: web page at http://${address}/ (log in with the token in ${token.path})`,
   );
   deps.intake.supervisor.start("listener", `web:${address}`, async (signal) => {
+    signal.addEventListener("abort", () => stopping.abort(), { once: true });
     try {
       await server.run(signal);
     } finally {

@@ -33,6 +33,8 @@ export interface WebHandlerDeps extends WebGuardContext {
   subscribersDataFolder: string;
   /** How often the live error log looks for new lines (default 1000 ms). */
   errorPollMs?: number;
+  /** Ends the live error logs (and their polling) when the page stops. */
+  signal?: AbortSignal;
 }
 
 const approveSchema = z.object({
@@ -125,6 +127,12 @@ export function webHandler(deps: WebHandlerDeps): (req: Request) => Promise<Resp
     if (streams >= MAX_STREAMS) return json({ error: "too many live error logs open" }, 503);
     streams++;
     const stop = new AbortController();
+    const stopAll = () => stop.abort();
+    deps.signal?.addEventListener("abort", stopAll, { once: true });
+    stop.signal.addEventListener("abort", () => {
+      streams--;
+      deps.signal?.removeEventListener("abort", stopAll);
+    }, { once: true });
     const encoder = new TextEncoder();
     let first = true;
     const lines = followErrorLogs(deps.subscribersDataFolder, {
@@ -135,6 +143,7 @@ export function webHandler(deps: WebHandlerDeps): (req: Request) => Promise<Resp
       async pull(controller) {
         const next = await lines.next().catch(() => ({ done: true as const, value: undefined }));
         if (next.done) {
+          stop.abort();
           controller.close();
           return;
         }
@@ -146,7 +155,6 @@ export function webHandler(deps: WebHandlerDeps): (req: Request) => Promise<Resp
         stop.abort();
       },
     });
-    stop.signal.addEventListener("abort", () => streams--, { once: true });
     return secured(body, { type: "text/event-stream" });
   }
 
