@@ -81,7 +81,8 @@ function keyCell(n) {
   td.append(el("span", n.key, "key key-" + n.key));
   for (const p of n.pending) {
     const div = el("div", undefined, "pending");
-    div.append(el("code", p.fingerprint), " ");
+    const since = el("span", " first seen " + when(p.since) + " ", "hint");
+    div.append(el("code", p.fingerprint), since);
     const button = el("button", "Approve", "approve");
     button.type = "button";
     button.dataset.node = n.node;
