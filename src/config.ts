@@ -39,6 +39,11 @@ export const FLAGS = {
     "host:port of an HTTP listener for messages; clients need the token in " +
       "$CONFIG_FOLDER/listener_token (off when empty)",
   ),
+  webListener: str(
+    "",
+    "host:port of the operator's web page (central only; ':port' binds 127.0.0.1); it takes " +
+      "the token in $CONFIG_FOLDER/listener_token (off when empty)",
+  ),
   databaseFolder: str("./var/lib", "folder of the Deno KV database and the audit log"),
   subscribersDataFolder: str("./data", "folder where reply files are written"),
   dataFileMode: str(

@@ -85,7 +85,7 @@ export class Node implements NodeServices, IntakePort {
   #errors: ErrorReporter;
   #subscribers: SubscriberStarter;
   #replyFileWriter: ReplyFileWriter;
-  #startServices: () => void;
+  #startServices: () => Promise<void>;
 
   private constructor(config: Config, held: resources.NodeResources, options: NodeOptions) {
     const { kv, audit, journal, security, metrics } = held;
@@ -164,7 +164,7 @@ export class Node implements NodeServices, IntakePort {
       recovering: recovery.recovering,
     });
     this.#subscribers = new SubscriberStarter(parts);
-    this.#startServices = () => startServices({ ...parts, config, registry: metrics.registry });
+    this.#startServices = () => startServices({ ...parts, config, intake: this });
     metrics.readFrom({
       executor: () => ({ queued: executor.queued, running: executor.running }),
       processes: () => supervisor.list(),
@@ -214,7 +214,7 @@ export class Node implements NodeServices, IntakePort {
     await this.#recovery.finishJournaledStores();
     this.#subscribers.startConfigured(this.config);
     await startInputs(this);
-    this.#startServices();
+    await this.#startServices();
     Promise.all([this.#nc, ...this.#subscribers.listening]).then(
       () => this.#ready.resolve(),
       (err) => this.#ready.reject(err),

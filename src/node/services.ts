@@ -2,7 +2,8 @@
  * The optional services of a node, each started as a supervised process when its flag is
  * set: the Prometheus endpoint (-promHostAndPort), the read-only data folder over HTTP
  * (-exposeDataFolder), the hosted playbooks (-playbooksFolder), the hellos to central
- * (-startPubREQHello) and, on every node but central, the trusted set's broadcasts.
+ * (-startPubREQHello), on every node but central the trusted set's broadcasts, and on central
+ * the operator's web page (-webListener).
  *
  * @module
  */
@@ -15,15 +16,17 @@ import { serveMetrics } from "../metrics_server.ts";
 import { hostPlaybooks } from "../playbooks_host.ts";
 import type { Security } from "../security/security.ts";
 import { listenToTrustBroadcasts, trustBroadcastSubject } from "../security/trust_broadcast.ts";
+import { startWebPage, type WebPageDeps } from "../web/start_web_page.ts";
 import { type HelloTickerDeps, sayHello } from "./hello_ticker.ts";
 import type { Supervisor } from "./supervisor.ts";
 
 /** What {@linkcode startServices} reads and starts processes through. */
-export interface ServicesDeps extends Pick<HelloTickerDeps, "stamp" | "submit"> {
+export interface ServicesDeps
+  extends
+    Pick<HelloTickerDeps, "stamp" | "submit">,
+    Partial<Pick<WebPageDeps, "intake" | "inflight">> {
   /** The broker connection, once reached. */
   connection(): Promise<NatsConnection>;
-  /** Hello fields; the broadcasts of the trusted set, verified and put in force. */
-  security: HelloTickerDeps["security"] & Pick<Security, "acceptBroadcast">;
   /** The flags that ask for each service. */
   config: Pick<
     Config,
@@ -35,9 +38,19 @@ export interface ServicesDeps extends Pick<HelloTickerDeps, "stamp" | "submit"> 
     | "socketFolder"
     | "centralNodeName"
     | "startPubREQHello"
+    | "webListener"
+    | "databaseFolder"
   >;
-  /** The metrics to serve; absent when the node collects none. */
-  registry: Metrics["registry"];
+  /**
+   * Signs hellos; on a node, verifies and puts in force the trusted set's broadcasts; on
+   * central, holds the key registry the web page shows.
+   */
+  security:
+    & HelloTickerDeps["security"]
+    & Pick<Security, "acceptBroadcast">
+    & Partial<WebPageDeps["security"]>;
+  /** The metrics to serve; no registry when the node collects none. */
+  metrics: Pick<Metrics, "registry">;
   /** Runs each service as a named, stoppable process. */
   supervisor: Pick<Supervisor, "start">;
   /** Reports an error line (local log and central). */
@@ -49,17 +62,18 @@ export interface ServicesDeps extends Pick<HelloTickerDeps, "stamp" | "submit"> 
 /**
  * Starts the services `deps.config` asks for.
  *
- * @throws {Error} when a listener cannot bind its address.
+ * @throws {Error} when a listener cannot bind its address, or `-webListener` is set on a node
+ * that is not central (or without `intake` and `inflight`).
  * @example
  * ```ts
  * import { startServices } from "./services.ts";
  * import { Supervisor } from "./supervisor.ts";
  * import { defaultConfig } from "../config.ts";
  * const supervisor = new Supervisor();
- * startServices({
+ * await startServices({
  *   // No service asked for (central listens to no broadcast).
  *   config: defaultConfig({ nodeName: "central", startPubREQHello: 0 }),
- *   registry: undefined,
+ *   metrics: { registry: undefined },
  *   connection: () => new Promise(() => {}), // never reached: nothing here needs it
  *   security: {
  *     helloFields: () => ({ publicKey: "k", trustVersion: 1 }),
@@ -74,10 +88,10 @@ export interface ServicesDeps extends Pick<HelloTickerDeps, "stamp" | "submit"> 
  * console.assert(supervisor.list().length === 0);
  * ```
  */
-export function startServices(deps: ServicesDeps): void {
+export async function startServices(deps: ServicesDeps): Promise<void> {
   const { config, supervisor } = deps;
-  if (deps.registry) {
-    const prom = serveMetrics(deps.registry, config.promHostAndPort);
+  if (deps.metrics.registry) {
+    const prom = serveMetrics(deps.metrics.registry, config.promHostAndPort);
     supervisor.start("listener", `prom:${config.promHostAndPort}`, (s) => prom.run(s));
   }
   if (config.exposeDataFolder) {
@@ -109,6 +123,11 @@ export function startServices(deps: ServicesDeps): void {
           refused: (reason) => deps.log(`${config.nodeName}: ${reason}`),
         }, signal),
     );
+  }
+  if (config.webListener) {
+    const { intake, inflight, security } = deps;
+    if (!intake || !inflight) throw new Error("-webListener: the node gave no intake to serve");
+    await startWebPage({ config, intake, inflight, security: { registry: security.registry } });
   }
   if (config.startPubREQHello > 0) {
     supervisor.start("ticker", "REQHello", (signal) =>

@@ -119,6 +119,7 @@ export function sandboxFor(input: SandboxInput): Sandbox {
     `unix:${join(abs(config.socketFolder), "steward.sock")}`,
     ...[config.tcpListener, config.httpListener, config.promHostAndPort, config.exposeDataFolder]
       .filter((a) => a !== "").map(listenAddress),
+    ...(config.webListener ? [config.webListener.replace(/^:/, "127.0.0.1:")] : []),
     ...hosts,
   ];
   let run: Grant;
