@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Steward needs on a fresh Debian machine with Node.js: Deno (from npm),
-# nats-server and netcat (from Debian). Does nothing for what is already there.
+# nats-server (from Debian). Does nothing for what is already there.
 set -euo pipefail
 DENO_VERSION=2.9.6
 SUDO=""
@@ -12,7 +12,6 @@ if ! command -v deno >/dev/null || ! deno --version | grep -q "deno $DENO_VERSIO
 fi
 missing=()
 command -v nats-server >/dev/null || missing+=(nats-server)
-command -v nc >/dev/null || missing+=(netcat-openbsd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq >&2
