@@ -136,7 +136,7 @@ Deno.test(
         twice: c.twice.length,
         maxPongDelaySeconds: Math.max(...delays) / 1000,
         medianPongDelaySeconds: [...delays].sort((a, b) => a - b)[delays.length >> 1] / 1000,
-        reconnects: agents.map((a) => a.output.split("broker reconnect").length - 1),
+        reconnects: agents.map((a) => a.output.split("reconnected to").length - 1),
       });
       assertEquals(c.lost, []);
       assertEquals(c.twice, []);
