@@ -61,7 +61,7 @@ async function main(args: string[]): Promise<number> {
       logger,
     });
   } catch (err) {
-    logger.error("start", `${name}: cannot start: ${(err as Error).message}`);
+    logger.error("start", `steward: ${(err as Error).message}`);
     return 1;
   }
   const stop = async (signal: string) => {
