@@ -13,8 +13,9 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 /** `text`: one readable line; `json`: one object per line (time, level, node, event, msg, fields). */
 export type LogFormat = "text" | "json";
 
-/** The levels and formats, as `-logLevel` and `-logFormat` accept them. */
+/** The levels, least severe first, as `-logLevel` accepts them. */
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+/** The formats, as `-logFormat` accepts them. */
 export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 
 /** Values of a log line beyond its text (message id, method, node, duration…). */
