@@ -49,7 +49,7 @@ Deno.test(
       assertEquals(c.lost, []);
       assertEquals(c.twice, []);
       for (const a of [central, ship1]) {
-        assert(a.output.includes("broker reconnect"), `${a.name} reconnected on its own`);
+        assert(a.output.includes("reconnected to nats://"), `${a.name} reconnected on its own`);
       }
     } finally {
       await fleet.stop();
