@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Steward needs on a fresh Debian machine with Node.js: Deno (from npm),
-# nats-server and netcat (from Debian). Does nothing for what is already there.
+# nats-server (from Debian); with STEWARD_BOOTSTRAP_TESTS=1 (scripts/test.sh) also netcat, which
+# a test of the seed's `nc -U` uses. Does nothing for what is already there.
 set -euo pipefail
 DENO_VERSION=2.9.6
 SUDO=""
@@ -12,7 +13,9 @@ if ! command -v deno >/dev/null || ! deno --version | grep -q "deno $DENO_VERSIO
 fi
 missing=()
 command -v nats-server >/dev/null || missing+=(nats-server)
-command -v nc >/dev/null || missing+=(netcat-openbsd)
+if [ "${STEWARD_BOOTSTRAP_TESTS:-}" = 1 ]; then
+  command -v nc >/dev/null || missing+=(netcat-openbsd)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bootstrap: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq >&2

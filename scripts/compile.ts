@@ -1,12 +1,15 @@
 /**
- * `deno task compile [output] [--dry-run] [--sandbox]`: builds the `steward` binary with the agent's Deno flags baked in
- * (the same flags `deno task agent` uses). Set `DENORT_BIN` to use a local denort runtime.
+ * `deno task compile [output] [--dry-run] [--sandbox]`: builds the `steward` binary with the
+ * agent's Deno flags baked in (the same flags `deno task agent` uses). First checks that a
+ * denort runtime can be had (`DENORT_BIN`, Deno's cache, or the download host); offline, says
+ * what to fetch and exits 1.
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
 import { AGENT_ENTRY, agentDenoFlags, sandboxInputFor } from "../src/permissions.ts";
 import { SPAWN_WORKER_MODULES } from "../src/methods/spawn_thread.ts";
+import { checkDenort } from "./denort.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const dryRun = Deno.args.includes("--dry-run");
@@ -27,6 +30,14 @@ const args = [
 ];
 console.log(`deno ${args.join(" ")}`);
 if (dryRun) Deno.exit(0);
+const denort = await checkDenort({
+  // Lets the tests play an offline machine.
+  host: Deno.env.get("STEWARD_DENORT_HOST") || undefined,
+});
+if (!denort.ok) {
+  console.error(`compile: ${denort.problem}`);
+  Deno.exit(1);
+}
 const { code } = await new Deno.Command(Deno.execPath(), {
   args,
   stdout: "inherit",

@@ -3,5 +3,5 @@
 # then every suite (or the one named: unit, e2e, attacks, faults). Ends with "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/bootstrap.sh
+STEWARD_BOOTSTRAP_TESTS=1 ./scripts/bootstrap.sh
 exec deno run -A scripts/test.ts "$@"

@@ -4,6 +4,7 @@
  * @module
  */
 import { ConfigError, helpText, loadConfig, parseFlags } from "./config.ts";
+import { type LogFormat, Logger, type LogLevel } from "./log/logger.ts";
 import { Node } from "./node/node.ts";
 import {
   fingerprintMain,
@@ -47,29 +48,42 @@ async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
+  const logger = new Logger({
+    node: config.nodeName,
+    level: config.logLevel as LogLevel,
+    format: config.logFormat as LogFormat,
+  });
+  const name = `steward ${config.nodeName}`;
   let node: Node;
   try {
     node = await Node.start(config, {
       configFolder: Deno.env.get("CONFIG_FOLDER") || "./etc",
+      logger,
     });
   } catch (err) {
-    console.error(`steward: ${(err as Error).message}`);
+    logger.error("start", `steward: ${(err as Error).message}`);
     return 1;
   }
-  const stop = async () => {
+  const stop = async (signal: string) => {
+    logger.info("stopping", `${name}: stopping (${signal})`, { signal });
     // Do not hang on a broker that cannot be reached: KV and files are safe either way.
-    setTimeout(() => Deno.exit(0), 5000);
+    const timer = setTimeout(() => {
+      logger.warn("stopped", `${name}: stopped after 5 s without finishing (${signal})`);
+      logger.flush();
+      Deno.exit(0);
+    }, 5000);
     await node.stop();
+    clearTimeout(timer);
+    logger.info("stopped", `${name}: stopped`);
+    logger.flush();
     Deno.exit(0);
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  console.log(
-    `steward ${config.nodeName}: accepting messages on ${config.socketFolder}/steward.sock`,
-  );
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  logger.info("accepting", `${name}: accepting messages on ${config.socketFolder}/steward.sock`);
   node.ready.then(
-    () => console.log(`steward ${config.nodeName}: ready`),
-    (err) => console.error(`steward ${config.nodeName}: broker unusable: ${err.message}`),
+    () => logger.info("ready", `${name}: ready`),
+    (err) => logger.error("ready", `${name}: broker unusable: ${err.message}`),
   );
   await new Promise(() => {});
   return 0;

@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { LOG_FORMATS, LOG_LEVELS } from "./log/logger.ts";
 import { FieldSpelling } from "./message/field_names.ts";
 import { nodeNameProblem } from "./message/schema.ts";
 import { modesFromFileMode, PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./store/file_modes.ts";
@@ -52,6 +53,12 @@ export const FLAGS = {
       "e.g. 0640 lets the folder's group read replies; every other file is 0600",
   ),
   natsConnectRetryInterval: int(5, "seconds between attempts to reach the broker"),
+  logLevel: str("info", "least severe log lines written: debug, info, warn or error"),
+  logFormat: str(
+    "text",
+    "log lines on stderr as text, or json (one object per line: time, level, node, event, msg, " +
+      "fields; for journald and Loki)",
+  ),
   profilingPort: str("", "accepted for compatibility; profiling is done with Deno's tools"),
   promHostAndPort: str("", "host:port of the Prometheus /metrics listener (off when empty)"),
   defaultMessageTimeout: int(10, "seconds to wait for an ACK when a message gives none"),
@@ -249,6 +256,11 @@ export function validateConfig(config: Config): void {
     }
   }
   if (config.ringBufferSize < 1) throw new ConfigError("-ringBufferSize must be at least 1");
+  for (const [flag, allowed] of [["logLevel", LOG_LEVELS], ["logFormat", LOG_FORMATS]] as const) {
+    if (!(allowed as readonly string[]).includes(config[flag])) {
+      throw new ConfigError(`-${flag} "${config[flag]}": expected one of ${allowed.join(", ")}`);
+    }
+  }
   if (config.maxConcurrentMethods < 0) {
     throw new ConfigError("-maxConcurrentMethods must be at least 0 (0 = sized to the machine)");
   }

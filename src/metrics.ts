@@ -265,6 +265,11 @@ export class Metrics {
     });
     if (options.defaultMetrics !== false) {
       client.collectDefaultMetrics({ register: this.registry, prefix: "steward_" });
+      // Gauges named like counters fail `promtool check metrics`; the gauges of the same name
+      // without `_total` hold the same counts by type (sum them for the total).
+      for (const kind of ["resources", "handles", "requests"]) {
+        this.registry.removeSingleMetric(`steward_nodejs_active_${kind}_total`);
+      }
     }
   }
 

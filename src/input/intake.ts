@@ -204,7 +204,10 @@ export async function intakeValue(node: IntakePort, raw: unknown, input: string)
     const writes = keys.map(({ key, record }) => node.idempotency!.write(key, record));
     // Sent while its commit is in flight; "accepted" is answered only once it is durable.
     const done = node.submit(slice, writes, { sendEarly: true }).then(
-      () => keys.forEach(({ key, record }) => node.idempotency!.settle(key, record)),
+      () => {
+        keys.forEach(({ key, record }) => node.idempotency!.settle(key, record));
+        for (const m of slice) node.events?.accepted(m, input);
+      },
       (err) => {
         keys.forEach(({ key }) => node.idempotency!.settle(key, undefined));
         const error = `not stored: ${(err as Error).message}`;

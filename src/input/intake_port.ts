@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "../config.ts";
+import type { MessageEvents } from "../log/message_events.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Supervisor } from "../node/supervisor.ts";
@@ -54,6 +55,8 @@ export interface IntakePort {
   reportError(text: string, about?: Message): void;
   /** Prints a line on the node's output. */
   print(line: string): void;
+  /** Told of each message accepted, and from which input (the log's "accepted" line). */
+  readonly events?: Pick<MessageEvents, "accepted">;
   /** The idempotency keys of inputs (absent: keys are taken but not remembered). */
   readonly idempotency?: Pick<IdempotencyKeys, "claim" | "settle" | "write">;
 }

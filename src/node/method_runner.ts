@@ -5,6 +5,7 @@
  * @module
  */
 import type { ReplyListener } from "../input/intake_port.ts";
+import type { MessageEvents } from "../log/message_events.ts";
 import type { Message } from "../message/schema.ts";
 import { type MethodDefinition, MethodError, type NodeServices } from "../methods/types.ts";
 import type { Metrics } from "../metrics.ts";
@@ -21,6 +22,8 @@ import type { Supervisor } from "./supervisor.ts";
 export interface MethodRunnerDeps {
   /** The node as handlers see it. */
   node: NodeServices;
+  /** Told of each method run, with its duration (the log's "executed" line). */
+  events?: Pick<MessageEvents, "executed">;
   /** Runs each method as a named, stoppable process. */
   supervisor: Pick<Supervisor, "start" | "markRunning">;
   /** The bounded pool of methods that do work (`pooled` in the method table). */
@@ -169,6 +172,7 @@ export class MethodRunner {
       await deps.reply(m, def, { ok: true, data }, { seq: seq++ }, along);
     };
     let result: ReplyResult;
+    const began = performance.now();
     try {
       // A store's journal line reaches the kernel before its effect (see StoreJournal).
       if (def.runBeforeAck) this.#flushJournal();
@@ -188,6 +192,7 @@ export class MethodRunner {
     } finally {
       deadline.clear();
     }
+    deps.events?.executed(m, performance.now() - began, result.ok ? undefined : result.error);
     deps.metrics.executed.inc({
       method: m.method,
       peer: deps.peer(m),

@@ -12,11 +12,12 @@ import { startInputs } from "../input/start_inputs.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import type { CommandSpawn } from "../methods/command_environment.ts";
 import type { NodeServices } from "../methods/types.ts";
-import { visibleControls } from "../methods/visible_controls.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Security } from "../security/security.ts";
 import type { HelloStore } from "../store/hello_store.ts";
 import type { KvWrite } from "../store/kv_batcher.ts";
+import type { MessageEvents } from "../log/message_events.ts";
+import { type NodeOutput, nodeOutput } from "../log/node_output.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { ErrorReporter } from "./error_reports.ts";
 import { errorText } from "./error_text.ts";
@@ -64,6 +65,8 @@ export class Node implements NodeServices, IntakePort {
   readonly commandSpawn: CommandSpawn;
   /** Resolves once the broker is reached and every subscriber is listening. */
   readonly ready: Promise<void>;
+  /** Where each message's log lines go. */
+  readonly events: MessageEvents;
 
   /** The database, audit log and store journal, closed by `stop`; the stores over them. */
   #held: resources.NodeResources;
@@ -74,8 +77,7 @@ export class Node implements NodeServices, IntakePort {
   #dispatcher: Dispatcher;
   #nc: Promise<NatsConnection>;
   #connection: NatsConnection | undefined;
-  #print: (line: string) => void;
-  #log: (line: string) => void;
+  #output: NodeOutput;
   #replyListeners = new Set<ReplyListener>();
   /** Refusals of every subscriber, reported folded and rate-limited (bounded disk per flood). */
   #refusals = new RefusalReports({ report: (text, m) => this.reportError(text, m) });
@@ -95,12 +97,8 @@ export class Node implements NodeServices, IntakePort {
     this.security = security;
     this.metrics = metrics;
     this.#held = held;
-    // Log lines quote ids, methods and errors that other nodes chose: shown, never obeyed by
-    // the terminal (escape sequences are escaped visibly).
-    const print = options.print ?? ((line) => console.log(line));
-    const log = options.log ?? ((line) => console.error(line));
-    this.#print = (line) => print(visibleControls(line, { keepNewlines: true }));
-    this.#log = (line) => log(visibleControls(line, { keepNewlines: true }));
+    const output = this.#output = nodeOutput(options);
+    this.events = output.events;
     const supervisor = this.supervisor = new Supervisor((info, err) =>
       this.reportError(`process ${info.kind} ${info.name} failed: ${errorText(err)}`)
     );
@@ -122,7 +120,8 @@ export class Node implements NodeServices, IntakePort {
       peer: (m: Message) => peerLabel(m, { config, security }),
       reportError: (text: string, m?: Message) => this.reportError(text, m),
       errorMessage: (text: string, m: Message, id: string) => this.#errors.message(text, m, id),
-      log: (line: string) => this.#log(line),
+      log: output.log,
+      events: output.events,
     };
     this.#errors = new ErrorReporter(parts);
     const replier = new Replier(parts);
@@ -172,7 +171,7 @@ export class Node implements NodeServices, IntakePort {
       ringBufferDepth: () => outbox.length,
       helloSeen: () => this.hello.all(),
     });
-    this.#nc = resources.connectNode(config, parts.log).then((nc) => this.#connection = nc);
+    this.#nc = resources.connectNode(config, output.broker).then((nc) => this.#connection = nc);
     // Failure to connect is reported by whoever awaits the connection.
     this.#nc.catch(() => {});
     this.ready = this.#ready.promise;
@@ -185,7 +184,7 @@ export class Node implements NodeServices, IntakePort {
    * @throws {Error} when a folder or the database cannot be used, saying which and why.
    */
   static async start(config: Config, options: NodeOptions = {}): Promise<Node> {
-    const log = options.log ?? ((line: string) => console.error(line));
+    const { log } = nodeOutput(options);
     // Security sends trusted-key updates through the node, which needs security to exist.
     const started: { node?: Node } = {};
     const held = await resources.openNodeResources(config, {
@@ -267,7 +266,7 @@ export class Node implements NodeServices, IntakePort {
 
   /** Prints a line on this node's output. */
   print(line: string): void {
-    this.#print(line);
+    this.#output.print(line);
   }
 
   /**

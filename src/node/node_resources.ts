@@ -10,6 +10,7 @@ import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import { join } from "node:path";
 import { AuditLog } from "../audit.ts";
 import type { Config } from "../config.ts";
+import { nodeOutput, type NodeOutputOptions } from "../log/node_output.ts";
 import type { InputMessage } from "../message/schema.ts";
 import { type CommandSpawn, commandSpawnFor } from "../methods/command_environment.ts";
 import { Metrics } from "../metrics.ts";
@@ -26,16 +27,12 @@ import { InflightStore } from "../store/inflight_store.ts";
 import { KvBatcher } from "../store/kv_batcher.ts";
 import { ReplyChains } from "./reply_chains.ts";
 import { ReplyFiles, type WriteLedger } from "./reply_files.ts";
-import { connectBroker } from "../transport/nats.ts";
+import { type BrokerState, connectBroker } from "../transport/nats.ts";
 import { errorText } from "./error_text.ts";
 import { dataModes, describeNodeFiles, tightenNodeFiles } from "./private_files.ts";
 
 /** Options of {@linkcode Node.start}. */
-export interface NodeOptions {
-  /** Where REQToConsole and status lines go (default: standard output). */
-  print?: (line: string) => void;
-  /** Where local error lines go (default: standard error). */
-  log?: (line: string) => void;
+export interface NodeOptions extends NodeOutputOptions {
   /** Collect default process metrics (default true; off when many nodes share a process). */
   defaultMetrics?: boolean;
   /** How long a receiver remembers executed ids (default: -dedupRetentionSeconds). */
@@ -101,7 +98,7 @@ export async function openNodeResources(
   ) {
     await checkWritableFolder(flag, folder, mode);
   }
-  const log = options.log ?? ((line: string) => console.error(line));
+  const { log } = nodeOutput(options);
   const configFolder = options.configFolder ?? config.databaseFolder;
   // Before anything is opened: files an earlier version left readable by others.
   const tightened = await tightenNodeFiles(config, configFolder, { only: "agent" });
@@ -236,9 +233,9 @@ export function nodeStores(
  */
 export function tightenDataFiles(
   config: Config,
-  options: { configFolder?: string; log?: (line: string) => void },
+  options: NodeOptions,
 ): void {
-  const log = options.log ?? ((line: string) => console.error(line));
+  const { log } = nodeOutput(options);
   const configFolder = options.configFolder ?? config.databaseFolder;
   tightenNodeFiles(config, configFolder, { only: "data" }).then(
     (report) => describeNodeFiles(report).forEach((line) => log(`${config.nodeName}: ${line}`)),
@@ -249,16 +246,19 @@ export function tightenDataFiles(
 
 /**
  * Connects node `config.nodeName` to its broker, retrying until it is reached; broker
- * disconnects and reconnects are written to `log`.
+ * unreachable, connected, disconnected and reconnected are told to `onState`.
  *
  * @example
  * ```ts ignore
  * import { connectNode } from "./node_resources.ts";
  * import { defaultConfig } from "../config.ts";
- * const nc = await connectNode(defaultConfig({ nodeName: "ship1" }), console.error);
+ * const nc = await connectNode(defaultConfig({ nodeName: "ship1" }), (s) => console.error(s));
  * ```
  */
-export function connectNode(config: Config, log: (line: string) => void): Promise<NatsConnection> {
+export function connectNode(
+  config: Config,
+  onState: (state: BrokerState) => void,
+): Promise<NatsConnection> {
   return connectBroker({
     brokerAddress: config.brokerAddress,
     name: config.nodeName,
@@ -269,11 +269,7 @@ export function connectNode(config: Config, log: (line: string) => void): Promis
     keyFile: config.keyFile || undefined,
     // Our own inbox: the broker can then let each node read only its own ACKs.
     inboxPrefix: `_INBOX.${config.nodeName}`,
-    onStatus: (s) => {
-      if (s.type === "disconnect" || s.type === "reconnect") {
-        log(`${new Date().toISOString()} ${config.nodeName}: broker ${s.type}`);
-      }
-    },
+    onState,
   });
 }
 

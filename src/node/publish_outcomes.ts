@@ -12,6 +12,7 @@ import type { Message } from "../message/schema.ts";
 import { methodNamed } from "../methods/table.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import type { CommandSpool } from "../methods/command_spool.ts";
+import type { MessageEvents } from "../log/message_events.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Security } from "../security/security.ts";
 import type { InflightStore } from "../store/inflight_store.ts";
@@ -54,6 +55,8 @@ export interface PublishOutcomesDeps {
   log(line: string): void;
   /** The node's command spool, when its commands are spooled. */
   spool?: Pick<CommandSpool, "remove">;
+  /** Told of each publish and outcome (the log's lines per message). */
+  events?: Pick<MessageEvents, "published" | "acked">;
 }
 
 /**
@@ -131,6 +134,7 @@ export class PublishOutcomes {
         metrics.published.inc({ method: m.method, peer: m.toNode });
         if (attempt > 0) metrics.retried.inc({ method: m.method, peer: m.toNode });
         if (attempt === 0) audit.record("published", subject, m);
+        this.#deps.events?.published(m, attempt);
       },
       finished: (m, outcome) => this.finished(m, outcome),
       abandoned,
@@ -150,6 +154,7 @@ export class PublishOutcomes {
       }
       // Delivered means sent: its "published" line carries the whole message.
       audit.outcome("delivered", subject, m.id, outcome.duplicate ? "duplicate" : undefined);
+      this.#deps.events?.acked(m, outcome.acked ? outcome.ackMs : undefined);
     } else if (outcome.reason === "superseded") {
       audit.outcome("superseded", subject, m.id, `by ${outcome.by}`);
     } else {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { foldKey } from "../log/logger.ts";
 import type { Message } from "../message/schema.ts";
 
 /** Why a message was refused, as a bounded set (a metric label, never the sender's name). */
@@ -87,7 +88,8 @@ export class RefusalReports {
 
   /** Reports (or counts) the refusal `text`, about message `about` when it was parsed. */
   refused(text: string, about?: Message): void {
-    const key = `${about?.id ?? ""} ${text}`;
+    // Refusals equal but for the ids they quote (a node's resends, its error reports) are one.
+    const key = foldKey(text);
     const seen = this.#reported.get(key);
     if (seen) {
       seen.more++;
@@ -111,8 +113,7 @@ export class RefusalReports {
     const seconds = this.#options.windowMs / 1000;
     for (const [key, { about, more }] of this.#reported) {
       if (more === 0) continue;
-      const text = key.slice(key.indexOf(" ") + 1);
-      this.#options.report(`${text} (${more} more times in the last ${seconds} s)`, about);
+      this.#options.report(`${key} (${more} more times in the last ${seconds} s)`, about);
     }
     let total = 0;
     const parts: string[] = [];

@@ -52,3 +52,16 @@ Deno.test("RefusalReports folds identical refusals and sums up those past the li
   reports.flush();
   assertEquals(lines.length, 5);
 });
+
+Deno.test("RefusalReports folds refusals equal but for their message ids", () => {
+  const lines: string[] = [];
+  const reports = new RefusalReports({ report: (t) => lines.push(t) });
+  for (const id of ["0mx4waehu0000061gzsb", "0mx4wafbv00001hnd9s8", "0mx4waek1000007matjd"]) {
+    reports.refused(`message ${id} (REQErrorLog) from ship1 refused: no trusted key`);
+  }
+  reports.flush();
+  assertEquals(lines, [
+    "message 0mx4waehu0000061gzsb (REQErrorLog) from ship1 refused: no trusted key",
+    "message … (REQErrorLog) from ship1 refused: no trusted key (2 more times in the last 1 s)",
+  ]);
+});

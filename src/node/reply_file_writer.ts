@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { MessageEvents } from "../log/message_events.ts";
 import { replyFilePath } from "../message/paths.ts";
 import type { Message } from "../message/schema.ts";
 import { MethodError } from "../methods/types.ts";
@@ -21,6 +22,8 @@ export interface ReplyFileWriterDeps {
   recovering: ReadonlySet<string>;
   /** The append of a store being finished, made only if it had not reached its file. */
   appendRecovered(message: Message, path: string, content: string): Promise<void>;
+  /** Told of each file written (the log's "reply written" line). */
+  events?: Pick<MessageEvents, "replyWritten">;
 }
 
 /**
@@ -65,7 +68,10 @@ export class ReplyFileWriter {
     const written = this.#deps.recovering.has(message.id) && mode === "append"
       ? this.#deps.appendRecovered(message, path, content)
       : this.#deps.replyFiles.write(path, content, mode, message.id);
-    return written.then(() => path, (err) => {
+    return written.then(() => {
+      this.#deps.events?.replyWritten(message, path);
+      return path;
+    }, (err) => {
       throw new MethodError(`Cannot write reply file "${path}": ${errorText(err)}`);
     });
   }

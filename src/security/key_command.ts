@@ -77,6 +77,10 @@ export async function fingerprintOfFile(configFolder: string, file = ""): Promis
   return await keyFingerprint((await Deno.readTextFile(path)).trim());
 }
 
+/** Seconds a key command waits for each ACK of the node that carries it out, and resends. */
+const KEY_COMMAND_ACK_TIMEOUT = 5;
+const KEY_COMMAND_RETRIES = 2;
+
 /**
  * Sends a key command's message into the running agent's unix socket and waits for its result
  * (the method's reply, or why it failed).
@@ -97,7 +101,19 @@ export async function runKeyCommand(
   const client = new Client({ socket: join(socketFolder, "steward.sock") });
   try {
     const [result] = await client.run(
-      { toNode, method, methodArgs, directory: "keys", fileName: "keys.log" },
+      {
+        toNode,
+        method,
+        methodArgs,
+        directory: "keys",
+        fileName: "keys.log",
+        // Given up (an error reply) when central cannot be reached in time, rather than left
+        // queued to be carried out later, after the operator was told it failed.
+        ACKTimeout: KEY_COMMAND_ACK_TIMEOUT,
+        retries: KEY_COMMAND_RETRIES,
+        methodTimeout: 10,
+      },
+      // A backstop: the ACK timeouts above end it first.
       { timeoutMs: 60_000 },
     );
     return result;
@@ -165,7 +181,13 @@ export async function keyCommandMain(
     return 1;
   }
   if (!result.ok) {
-    console.error(`steward: ${result.error}`);
+    const seconds = KEY_COMMAND_ACK_TIMEOUT * (KEY_COMMAND_RETRIES + 1);
+    // Said in the operator's words: which node did not answer, and what to check.
+    const unreached = /max retries reached/.test(result.error ?? "")
+      ? `${toNode} did not answer within ${seconds} s (is it running, and is the broker ` +
+        `reachable?): `
+      : "";
+    console.error(`steward: ${unreached}${result.error}`);
     return 1;
   }
   console.log(result.output.trim());

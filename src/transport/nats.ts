@@ -25,6 +25,25 @@ export interface BrokerOptions {
   inboxPrefix?: string;
   /** Called with connection status changes (disconnect, reconnect, errors). */
   onStatus?: (status: { type: string; data?: unknown }) => void;
+  /** Told when the broker cannot be reached, is reached, is lost and is reached again. */
+  onState?: (state: BrokerState) => void;
+}
+
+/** A change of the connection's state, as an operator reads it. */
+export type BrokerState =
+  | { state: "unreachable"; servers: string; error: string; retryMs: number }
+  | { state: "connected" | "disconnected" | "reconnected"; server: string };
+
+/** `host:port` as the client names it: `nats://host:port`. */
+function serverUrl(server: string): string {
+  return /^[a-z]+:\/\//.test(server) ? server : `nats://${server}`;
+}
+
+/** What a failed connect says, in a few words ("connection refused (connect ECONNREFUSED …)"). */
+function connectError(err: unknown): string {
+  const e = err as Error & { cause?: Error };
+  const cause = e.cause?.message && e.cause.message !== e.message ? ` (${e.cause.message})` : "";
+  return `${e.message ?? String(err)}${cause}`;
 }
 
 /**
@@ -52,28 +71,57 @@ export async function connectBroker(options: BrokerOptions): Promise<NatsConnect
     }
     : undefined;
   const wait = Math.max(100, options.retryIntervalSeconds * 1000);
-  const nc = await connect({
-    servers,
-    name: options.name,
-    authenticator,
-    tls,
-    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
-    waitOnFirstConnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: wait,
-    reconnectJitter: Math.min(500, wait / 4),
-    pingInterval: 10_000,
-    maxPingOut: 3,
-    // Without this the client builds two Errors (stack traces included) for every request,
-    // answered or not (4% of the CPU in a ping burst). Our errors only use the message.
-    noAsyncTraces: true,
-  });
-  coalesceWrites(nc);
-  if (options.onStatus) {
-    (async () => {
-      for await (const s of nc.status()) options.onStatus!({ type: s.type, data: s });
-    })();
+  const onState = options.onState ?? (() => {});
+  // Our own first-connect loop, not the client's (waitOnFirstConnect), which says nothing
+  // while it fails: the operator is told why the broker cannot be reached.
+  let said = "";
+  let saidAt = 0;
+  let nc: NatsConnection;
+  for (;;) {
+    try {
+      nc = await connect({
+        servers,
+        name: options.name,
+        authenticator,
+        tls,
+        ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: wait,
+        reconnectJitter: Math.min(500, wait / 4),
+        pingInterval: 10_000,
+        maxPingOut: 3,
+        // Without this the client builds two Errors (stack traces included) for every request,
+        // answered or not (4% of the CPU in a ping burst). Our errors only use the message.
+        noAsyncTraces: true,
+      });
+      break;
+    } catch (err) {
+      const error = connectError(err);
+      // Said when it changes, and once a minute while it lasts.
+      if (error !== said || Date.now() - saidAt >= 60_000) {
+        onState({
+          state: "unreachable",
+          servers: servers.map(serverUrl).join(", "),
+          error,
+          retryMs: wait,
+        });
+        said = error;
+        saidAt = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
+  coalesceWrites(nc);
+  onState({ state: "connected", server: serverUrl(nc.getServer()) });
+  (async () => {
+    for await (const s of nc.status()) {
+      options.onStatus?.({ type: s.type, data: s });
+      if (s.type === "disconnect" || s.type === "reconnect") {
+        const server = serverUrl((s as { server?: string }).server ?? nc.getServer());
+        onState({ state: s.type === "disconnect" ? "disconnected" : "reconnected", server });
+      }
+    }
+  })();
   return nc;
 }
 
