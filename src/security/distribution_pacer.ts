@@ -13,7 +13,9 @@
  * it goes to, whichever is longer (1000 nodes: 30 s). A new node's key matters at once only to
  * central, which has it; other nodes need it for messages from that node, which come later. At
  * 5 ms per node, a fleet of 1000 whose first contact lasted a minute still got twenty sends of
- * 1000 keys to each node, and verifying them slowed that first contact further.
+ * 1000 keys to each node, and verifying them slowed that first contact further. The same holds
+ * for a broadcast: it costs central one message, but every node still verifies and stores the
+ * whole set (a fleet of 1000 sharing two cores in the benchmark: seconds of CPU per send).
  *
  * @example
  * ```ts
@@ -24,21 +26,6 @@
  */
 export function distributionInterval(nodes: number): number {
   return Math.max(2000, 30 * nodes);
-}
-
-/**
- * Least time between two broadcasts of the trusted set (see trust_broadcast.ts): 2 s, or 5 ms
- * per node, whichever is longer (1000 nodes: 5 s). A broadcast costs central one message, but
- * every node verifies and stores the whole set.
- *
- * @example
- * ```ts
- * import { broadcastInterval } from "./distribution_pacer.ts";
- * broadcastInterval(1000); // 5000
- * ```
- */
-export function broadcastInterval(nodes: number): number {
-  return Math.max(2000, 5 * nodes);
 }
 
 /** Least wait after the first approval of a burst: the others of the burst join it. */
@@ -65,20 +52,10 @@ export class DistributionPacer {
   /** Requests since the last send: each is a node approved, whom the next send also goes to. */
   #requested = 0;
 
-  #interval: (nodes: number) => number;
-
-  /**
-   * `send` sends the set and resolves with how many nodes it went to; `interval` is the least
-   * time between two sends to that many nodes.
-   */
-  constructor(
-    send: () => Promise<number>,
-    onError: (err: unknown) => void,
-    interval: (nodes: number) => number = distributionInterval,
-  ) {
+  /** `send` sends the set and resolves with how many nodes it went to. */
+  constructor(send: () => Promise<number>, onError: (err: unknown) => void) {
     this.#send = send;
     this.#onError = onError;
-    this.#interval = interval;
   }
 
   /** A send was made outside the pacer (an operator's command) to `nodes` nodes. */
@@ -103,7 +80,7 @@ export class DistributionPacer {
 
   /** When the next send may go: the interval after the last, for the nodes it will reach. */
   #due(): number {
-    return this.#sentAt + this.#interval(this.#sentTo + this.#requested);
+    return this.#sentAt + distributionInterval(this.#sentTo + this.#requested);
   }
 
   #schedule(delay: number): void {

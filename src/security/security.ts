@@ -27,7 +27,8 @@ import { SecretPaths } from "./secret_paths.ts";
 import { signedJson, verifyMessage } from "./signature.ts";
 import type { ChunkSeal, ChunkSealFields } from "../node/chunk_seal.ts";
 import { TrustedKeys, trustedSetSchema } from "./trusted_keys.ts";
-import { broadcastInterval, DistributionPacer } from "./distribution_pacer.ts";
+import { DistributionPacer } from "./distribution_pacer.ts";
+import { FleetSends } from "./fleet_sends.ts";
 import {
   readTrustBroadcast,
   trustBroadcastSubject,
@@ -88,14 +89,12 @@ export class Security {
   #pacer = new DistributionPacer(
     async () => (await this.distribute({ broadcast: true })).to.length,
     (err) => this.#options.log(`${this.#config.nodeName}: cannot send the trusted set: ${err}`),
-    (nodes) => broadcastInterval(nodes),
   );
   /**
-   * Central: the version last sent to every node, and the nodes it went to. One of those whose
-   * hello says it holds an older set missed that send and is sent the set alone; any other node
-   * that is behind (approved since) waits for the next broadcast (see trust_broadcast.ts).
+   * Central: the sets sent to every node. A node whose hello says it missed one is sent the set
+   * alone; any other node that is behind (approved since) waits for the next broadcast.
    */
-  #fleetSend: { version: number; to: ReadonlySet<string> } = { version: -1, to: new Set() };
+  #fleetSends = new FleetSends();
   #approving = new Map<string, Promise<string | undefined>>();
   #quiet = new Set<string>();
   #config: Readonly<Config>;
@@ -470,7 +469,7 @@ export class Security {
       // one that missed a send, not on each hello (that made a hello cost O(fleet) at central).
       const held = typeof raw.trustVersion === "number" ? raw.trustVersion : -1;
       const version = await registry.version();
-      const missed = held < this.#fleetSend.version && this.#fleetSend.to.has(node);
+      const missed = this.#fleetSends.missed(node, held);
       if (missed || held > version) {
         await this.#sendTrustedSet([node], await registry.trustedSet(this.keys.publicKey));
       } else if (held < version) {
@@ -646,9 +645,7 @@ export class Security {
     const to = Object.keys(set.keys).filter((n) => n !== this.#config.nodeName);
     this.#pacer.sent(to.length);
     if (!options.broadcast || !(await this.#broadcast(set))) await this.#sendTrustedSet(to, set);
-    if (set.version > this.#fleetSend.version) {
-      this.#fleetSend = { version: set.version, to: new Set(to) };
-    }
+    this.#fleetSends.record(set.version, to);
     return { version: set.version, to };
   }
 

@@ -16,9 +16,11 @@ export const TRUSTED_SET_FILE = "trusted_set.json";
 
 /**
  * A node's copy of the trusted set central distributed, kept across restarts in a file beside
- * the database (written whole to a temporary file, synced, then renamed over the old one). Not
- * in Deno KV: a value there is at most 64 KiB, which a set of about 1 100 nodes exceeds, after
- * which no node could take a new set. A set stored in KV by an earlier version is read once.
+ * the database (written whole to a temporary file, then renamed over the old one). Not in Deno
+ * KV: a value there is at most 64 KiB, which a set of about 1 100 nodes exceeds, after which no
+ * node could take a new set. A set stored in KV by an earlier version is read once. The file is
+ * not synced: a set lost to a power cut (or a file left unreadable) is only a set behind, which
+ * the node's next hello shows central, and central sends it again.
  *
  * @example
  * ```ts ignore
@@ -44,10 +46,10 @@ export class TrustedKeys {
     try {
       stored = JSON.parse(await Deno.readTextFile(path));
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) {
+      if (err instanceof Deno.errors.NotFound) stored = (await kv.get(KEY)).value;
+      else if (!(err instanceof SyntaxError)) {
         throw new Error(`cannot read the trusted set ${path}: ${(err as Error).message}`);
       }
-      stored = (await kv.get(KEY)).value;
     }
     const parsed = trustedSetSchema.safeParse(stored);
     return new TrustedKeys(path, parsed.success ? parsed.data : undefined);
@@ -90,7 +92,6 @@ async function writeWhole(path: string, text: string): Promise<void> {
   try {
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.syncData();
   } finally {
     file.close();
   }

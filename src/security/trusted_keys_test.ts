@@ -40,3 +40,17 @@ Deno.test("TrustedKeys reads a set an earlier version kept in KV", async () => {
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("TrustedKeys takes an unreadable file for no set: central sends it again", async () => {
+  const folder = await Deno.makeTempDir();
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await Deno.writeTextFile(`${folder}/${TRUSTED_SET_FILE}`, '{"version": 3, "cen');
+    const trusted = await TrustedKeys.open(kv, folder);
+    assertEquals(trusted.current, undefined);
+    assertEquals(await trusted.replace(fleetSet(4, 2)), 4);
+  } finally {
+    kv.close();
+    await Deno.remove(folder, { recursive: true });
+  }
+});
