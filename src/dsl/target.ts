@@ -8,9 +8,15 @@ import { nodeName } from "../message/schema.ts";
 import { InvalidMessageError } from "./errors.ts";
 import { commandArgv } from "./reply_target.ts";
 import { type Operation, Request, type SeedMessage } from "./request.ts";
+import type { MethodName, SubscriberMethod as TableSubscriberMethod } from "../methods/table.ts";
+
+/** A seed message whose method the type checker finds in the method table. */
+type Fields = Omit<SeedMessage, "toNode" | "toNodes" | "method"> & { method: MethodName };
 
 /**
- * Methods that have a subscriber process on a node, as `startProcess`/`stopProcess` take.
+ * Methods that have a subscriber process on a node, as `startProcess`/`stopProcess` take:
+ * derived from the method table (every method but those only central or the node itself may
+ * call).
  *
  * @example
  * ```ts
@@ -19,19 +25,7 @@ import { type Operation, Request, type SeedMessage } from "./request.ts";
  * to("ship2").startProcess(method);
  * ```
  */
-export type SubscriberMethod =
-  | "REQCliCommand"
-  | "REQCliCommandCont"
-  | "REQTailFile"
-  | "REQHttpGet"
-  | "REQPing"
-  | "REQPong"
-  | "REQHello"
-  | "REQErrorLog"
-  | "REQToFile"
-  | "REQToFileAppend"
-  | "REQToConsole"
-  | "REQOpCommand";
+export type SubscriberMethod = TableSubscriberMethod;
 
 /**
  * Which process `stopProcess` stops, in the seed's terms.
@@ -98,7 +92,7 @@ export class Target {
     return this.#nodes;
   }
 
-  #request<S extends boolean>(fields: Omit<SeedMessage, "toNode" | "toNodes">, streaming: S) {
+  #request<S extends boolean>(fields: Fields, streaming: S) {
     const where = this.#many ? { toNodes: [...this.#nodes] } : { toNode: this.#nodes[0] };
     return new Request<S>({ ...where, ...fields }, streaming);
   }
