@@ -121,6 +121,10 @@ export const FLAGS = {
       "more wait in a FIFO queue (0 = 4 per CPU core, at least 16)",
   ),
   maxMessageSize: int(8 * 1024 * 1024, "largest message or reply payload, in bytes"),
+  copyMaxBytesPerSecond: int(
+    0,
+    "bytes per second a REQCopySrc sends at most (0 = no cap); its methodArgs[4] overrides it",
+  ),
   dedupRetentionSeconds: int(
     86_400,
     "seconds a receiver remembers executed message ids, so resends are not run again",

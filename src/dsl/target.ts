@@ -5,6 +5,7 @@
  * @module
  */
 import { nodeName } from "../message/schema.ts";
+import { CopySource } from "./copy.ts";
 import { InvalidMessageError } from "./errors.ts";
 import { commandArgv } from "./reply_target.ts";
 import { type Operation, Request, type SeedMessage } from "./request.ts";
@@ -170,6 +171,23 @@ export class Target {
       throw new InvalidMessageError(`httpGet: only http and https URLs, got ${parsed.protocol}`);
     }
     return this.#request({ method: "REQHttpGet", methodArgs: [parsed.href] }, false);
+  }
+
+  /**
+   * Copies a file from the node to another node (`REQCopySrc`): say where with `.to(node,
+   * path)`.
+   *
+   * @example
+   * ```ts
+   * import { to } from "../../mod.ts";
+   * to("ship1").copy("/var/log/app.log").to("central", "logs/ship1-app.log").for(600);
+   * ```
+   */
+  copy(path: string): CopySource {
+    return new CopySource(
+      path,
+      (methodArgs) => this.#request({ method: "REQCopySrc", methodArgs }, true),
+    );
   }
 
   /**

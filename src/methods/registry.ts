@@ -5,6 +5,8 @@
  */
 import { cliCommand } from "./cli_command.ts";
 import { cliCommandCont } from "./cli_command_cont.ts";
+import { copyDst } from "./copy_dst.ts";
+import { copySrc } from "./copy_src.ts";
 import { errorLog } from "./error_log.ts";
 import { hello } from "./hello.ts";
 import { httpGet } from "./http_get.ts";
@@ -43,6 +45,8 @@ const HANDLERS: { readonly [N in MethodName]: MethodImpl<N> } = {
   REQCliCommandCont: cliCommandCont,
   REQTailFile: tailFile,
   REQHttpGet: httpGet,
+  REQCopySrc: copySrc,
+  REQCopyDst: copyDst,
   REQOpProcessList: opProcessList,
   REQOpProcessStart: opProcessStart,
   REQOpProcessStop: opProcessStop,

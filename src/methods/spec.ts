@@ -96,6 +96,12 @@ export interface MethodSpec {
    */
   readonly spooled?: boolean;
   /**
+   * True for pooled methods that go on after a restart of their node instead of being answered
+   * "interrupted": the run is started again with `resumed` and finds where it stood (a copy
+   * asks its destination).
+   */
+  readonly resumable?: boolean;
+  /**
    * True for methods where only the newest message to a node matters (the trusted set): a new
    * one drops those to the same node still waiting to be sent, as superseded.
    */

@@ -131,6 +131,35 @@ export const METHOD_TABLE = {
     description:
       "fetches `methodArgs[0]`; non-2xx, network errors and `methodTimeout` are error replies",
   },
+  REQCopySrc: {
+    event: "CommandACK",
+    delivery: "command",
+    flag: "startSubREQCopySrc",
+    access: { kind: "read", arg: 0, verb: "copy" },
+    pooled: true,
+    resumable: true,
+    defaultReplyMethod: "REQToFileAppend",
+    methodArgs: {
+      required: ["the file to copy", "the destination node", "the destination path"],
+      paths: [0],
+    },
+    dsl: "copy",
+    description: "sends the file `methodArgs[0]` to node `[1]` as `[2]` in sealed chunks, " +
+      "resumable; replies when it is in place with its SHA-256 (`doc/copy.md`)",
+  },
+  REQCopyDst: {
+    event: "CommandACK",
+    delivery: "command",
+    flag: "startSubREQCopyDst",
+    access: { kind: "write", arg: 0 },
+    defaultReplyMethod: "REQToFileAppend",
+    methodArgs: {
+      required: ["the file to write", "the copy id", "the size", "the chunk size", "the mode"],
+      paths: [0],
+    },
+    description: "a copy's announcement from its source: prepares a temporary file beside " +
+      "`methodArgs[0]`, renamed into place once the whole file's SHA-256 matches",
+  },
   REQOpProcessList: {
     event: "CommandACK",
     delivery: "command",

@@ -11,6 +11,7 @@ import type { HelloStore } from "../store/hello_store.ts";
 import type { MethodArgsSpec, MethodSpec } from "./spec.ts";
 import type { SubscriberFlag } from "./table.ts";
 import type { Security } from "../security/security.ts";
+import type { Copies } from "../copy/copies.ts";
 
 /** What a method handler may use of the node it runs on. */
 export interface NodeServices {
@@ -29,6 +30,8 @@ export interface NodeServices {
   print(line: string): void;
   /** Sends an error line to the central node's error log. */
   reportError(text: string, about?: Message): void;
+  /** The node's file copies (`REQCopySrc`, `REQCopyDst`). */
+  readonly copies: Copies;
   /** Starts the subscriber for `method`; returns its process id. */
   startSubscriber(method: string, allowedNodes?: string[]): number;
 }

@@ -11,6 +11,7 @@ import type { IntakePort, ReplyListener } from "../input/intake_port.ts";
 import { startInputs } from "../input/start_inputs.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import type { CommandSpawn } from "../methods/command_environment.ts";
+import { Copies } from "../copy/copies.ts";
 import type { NodeServices } from "../methods/types.ts";
 import { visibleControls } from "../methods/visible_controls.ts";
 import type { Metrics } from "../metrics.ts";
@@ -23,7 +24,6 @@ import { errorText } from "./error_text.ts";
 import { Executor, maxConcurrentMethods } from "./executor.ts";
 import { MethodRunner } from "./method_runner.ts";
 import * as resources from "./node_resources.ts";
-import type { NodeOptions } from "./node_resources.ts";
 import { Outbox } from "./outbox.ts";
 import { peerLabel } from "./peer_label.ts";
 import { PublishOutcomes } from "./publish_outcomes.ts";
@@ -65,6 +65,7 @@ export class Node implements NodeServices, IntakePort {
   readonly commandSpawn: CommandSpawn;
   /** Resolves once the broker is reached and every subscriber is listening. */
   readonly ready: Promise<void>;
+  readonly copies: Copies;
 
   /** The database, audit log and store journal, closed by `stop`; the stores over them. */
   #held: resources.NodeResources;
@@ -88,7 +89,11 @@ export class Node implements NodeServices, IntakePort {
   #replyFileWriter: ReplyFileWriter;
   #startServices: () => void;
 
-  private constructor(config: Config, held: resources.NodeResources, options: NodeOptions) {
+  private constructor(
+    config: Config,
+    held: resources.NodeResources,
+    options: resources.NodeOptions,
+  ) {
     const { kv, audit, journal, security, metrics } = held;
     this.config = config;
     this.configFolder = options.configFolder ?? config.databaseFolder;
@@ -126,6 +131,7 @@ export class Node implements NodeServices, IntakePort {
       log: (line: string) => this.#log(line),
     };
     this.#errors = new ErrorReporter(parts);
+    const copies = this.copies = new Copies({ ...parts, kv, onReply: (l) => this.onReply(l) });
     const replier = new Replier(parts);
     const outcomes = new PublishOutcomes({
       ...parts,
@@ -165,14 +171,8 @@ export class Node implements NodeServices, IntakePort {
       recovering: recovery.recovering,
     });
     this.#subscribers = new SubscriberStarter(parts);
-    this.#startServices = () => startServices({ ...parts, config, registry: metrics.registry });
-    metrics.readFrom({
-      executor: () => ({ queued: executor.queued, running: executor.running }),
-      processes: () => supervisor.list(),
-      inflight: () => inflight.size,
-      ringBufferDepth: () => outbox.length,
-      helloSeen: () => this.hello.all(),
-    });
+    this.#startServices = () => startServices({ ...parts, config, copies });
+    resources.readMetricsFrom(metrics, { executor, supervisor, stores, outbox });
     this.#nc = resources.connectNode(config, parts.log).then((nc) => this.#connection = nc);
     // Failure to connect is reported by whoever awaits the connection.
     this.#nc.catch(() => {});
@@ -185,7 +185,7 @@ export class Node implements NodeServices, IntakePort {
    *
    * @throws {Error} when a folder or the database cannot be used, saying which and why.
    */
-  static async start(config: Config, options: NodeOptions = {}): Promise<Node> {
+  static async start(config: Config, options: resources.NodeOptions = {}): Promise<Node> {
     const log = options.log ?? ((line: string) => console.error(line));
     // Security sends trusted-key updates through the node, which needs security to exist.
     const started: { node?: Node } = {};

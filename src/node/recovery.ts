@@ -150,7 +150,8 @@ export class Recovery {
         await this.#finish(record.message, def);
         continue;
       }
-      const spooled = def?.spooled === true && this.#deps.spool !== undefined;
+      const spooled = (def?.spooled === true && this.#deps.spool !== undefined) ||
+        def?.resumable === true;
       if (
         def?.pooled && (!record.started || spooled) &&
         (record.dataKept || !record.message.isReply)

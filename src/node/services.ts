@@ -1,8 +1,8 @@
 /**
  * The optional services of a node, each started as a supervised process when its flag is
  * set: the Prometheus endpoint (-promHostAndPort), the read-only data folder over HTTP
- * (-exposeDataFolder), the hosted playbooks (-playbooksFolder) and the hellos to central
- * (-startPubREQHello).
+ * (-exposeDataFolder), the hosted playbooks (-playbooksFolder), the hellos to central
+ * (-startPubREQHello) and the listener of copy chunks (-startSubREQCopyDst).
  *
  * @module
  */
@@ -14,6 +14,7 @@ import { serveMetrics } from "../metrics_server.ts";
 import { hostPlaybooks } from "../playbooks_host.ts";
 import { type HelloTickerDeps, sayHello } from "./hello_ticker.ts";
 import type { Supervisor } from "./supervisor.ts";
+import type { Copies } from "../copy/copies.ts";
 
 /** What {@linkcode startServices} reads and starts processes through. */
 export interface ServicesDeps
@@ -29,9 +30,12 @@ export interface ServicesDeps
     | "socketFolder"
     | "centralNodeName"
     | "startPubREQHello"
+    | "startSubREQCopyDst"
   >;
-  /** The metrics to serve; absent when the node collects none. */
-  registry: Metrics["registry"];
+  /** The metrics to serve (their registry is absent when the node collects none). */
+  metrics: Pick<Metrics, "registry">;
+  /** The node's copies, whose chunks it takes when -startSubREQCopyDst is set. */
+  copies?: Pick<Copies, "receiver">;
   /** Runs each service as a named, stoppable process. */
   supervisor: Pick<Supervisor, "start">;
   /** Reports an error line (local log and central). */
@@ -52,7 +56,7 @@ export interface ServicesDeps
  * const supervisor = new Supervisor();
  * startServices({
  *   config: defaultConfig({ nodeName: "ship1", startPubREQHello: 0 }), // no service asked for
- *   registry: undefined,
+ *   metrics: { registry: undefined },
  *   connection: () => Promise.resolve(),
  *   security: { helloFields: () => ({ publicKey: "k", trustVersion: 1 }) },
  *   stamp: () => [],
@@ -66,8 +70,9 @@ export interface ServicesDeps
  */
 export function startServices(deps: ServicesDeps): void {
   const { config, supervisor } = deps;
-  if (deps.registry) {
-    const prom = serveMetrics(deps.registry, config.promHostAndPort);
+  const registry = deps.metrics.registry;
+  if (registry) {
+    const prom = serveMetrics(registry, config.promHostAndPort);
     supervisor.start("listener", `prom:${config.promHostAndPort}`, (s) => prom.run(s));
   }
   if (config.exposeDataFolder) {
@@ -85,6 +90,10 @@ export function startServices(deps: ServicesDeps): void {
         reportError: (text) => deps.reportError(text),
         log: (line) => deps.log(`${config.nodeName}: ${line}`),
       }, signal));
+  }
+  if (config.startSubREQCopyDst && deps.copies) {
+    const receiver = deps.copies.receiver;
+    supervisor.start("listener", "REQCopyDst.chunks", (signal) => receiver.run(signal));
   }
   if (config.startPubREQHello > 0) {
     supervisor.start("ticker", "REQHello", (signal) =>
