@@ -211,9 +211,13 @@ export class CopySender {
     const { nodeName: self, security } = this.#deps;
     const subject = chunkSubject(order.dstNode);
     const sha256 = await sha256Hex(req.data);
+    // An answer lost with a destination that died is waited for this long before the chunk
+    // goes again: 2 s plus four times its transfer at the cap (8 MiB/s when there is none).
+    // The finish waits for the destination to hash the whole file (at 20 MB/s or more).
+    const rate = order.maxBytesPerSecond > 0 ? order.maxBytesPerSecond : 8 * 1024 * 1024;
     const timeout = req.op === "finish"
-      ? 30_000 + order.plan.size / 20_000 // Time to hash the whole file on the other side.
-      : 10_000;
+      ? 30_000 + order.plan.size / 20_000
+      : 2000 + Math.ceil((4000 * req.data.length) / rate);
     let interrupted = false;
     for (;;) {
       signal.throwIfAborted();

@@ -154,6 +154,40 @@ Deno.test(
 );
 
 Deno.test(
+  "kill -9 of the source mid-copy: the restarted agent goes on with the copy and answers it",
+  opts,
+  async () => {
+    const { fleet, central, inbox } = await copyFleet(["ship1"]);
+    try {
+      const ship1 = fleet.get("ship1");
+      const content = randomBytes(4 * 1024 * 1024);
+      const src = join(ship1.dir, "big.bin");
+      await Deno.writeFile(src, content);
+      const steward = await connect({ socket: central.socket });
+      const copy = steward.run(
+        to("ship1").copy(src).to("central", join(inbox, "big.bin"), {
+          chunkBytes: 65536,
+          maxBytesPerSecond: 1024 * 1024,
+        }).for(120),
+      );
+      await waitFor(() => arriving(inbox) >= 1024 * 1024, 30_000, "a quarter of the file");
+      await ship1.kill9();
+      await ship1.restart();
+      const [r] = await copy;
+      assertEquals(r.ok, true, r.error);
+      assertEquals(sha256(await Deno.readFile(join(inbox, "big.bin"))), sha256(content));
+      const m = /64 chunks \((\d+) sent again\), (\d+) resumptions/.exec(r.output);
+      assert(m, r.output);
+      assert(Number(m[1]) <= 3, `${m[1]} chunks sent again`);
+      assert(Number(m[2]) >= 1, "the copy went on from where it stood");
+      steward.close();
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
+
+Deno.test(
   "refused: a node the destination's ACL does not name, a path outside its writePaths, " +
     "traversal, a folder link leading out, a target that is a link, a source the ACL does not let it read",
   opts,
