@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { headers, type Msg, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import type { Metrics } from "../metrics.ts";
@@ -14,6 +14,7 @@ import { checkAcl } from "../security/acl.ts";
 import type { Security } from "../security/security.ts";
 import {
   CHUNK_SEAL_HEADER,
+  type ChunkSeal,
   type ChunkSealFields,
   parseChunkSeal,
   sha256Hex,
@@ -62,6 +63,11 @@ export class CopyReceiver {
   #states: CopyStates;
   /** Per copy, the request being handled: one at a time, in order. */
   #busy = new Map<string, Promise<void>>();
+  /**
+   * Per copy, the hash of the chunks written by this process, in order: the finish then needs
+   * no second read of the file. After a restart it is missing, and the file is read.
+   */
+  #hashes = new Map<string, { hash: Hash; upTo: number }>();
 
   /** A receiver for the node `deps` describes. */
   constructor(deps: CopyReceiverDeps) {
@@ -146,20 +152,16 @@ export class CopyReceiver {
     }
   }
 
+  /**
+   * Queues `msg` behind the requests of the copy its seal claims, at once: the chunks of a copy
+   * are then handled in the order they arrived, whatever each one's checks take.
+   */
   async #take(msg: Msg): Promise<void> {
-    const self = this.#deps.nodeName;
     const sealed = parseChunkSeal(msg.headers?.get(CHUNK_SEAL_HEADER) ?? "");
     if (typeof sealed === "string") return; // Unsealed: nobody's copy, no answer.
-    const refused = await this.#deps.security.verifyChunk(sealed);
-    if (refused) return this.#deps.log(`${self}: copy ${refused}`);
-    const seal = sealed.fields;
-    if (seal.toNode !== self || seal.subject !== chunkSubject(self)) return;
-    if (seal.sha256 !== await sha256Hex(msg.data)) {
-      return await this.#answer(msg, seal, { next: seal.index, mismatch: true });
-    }
-    const id = seal.id;
+    const id = sealed.fields.id;
     const previous = this.#busy.get(id) ?? Promise.resolve();
-    const turn = previous.then(() => this.#handle(msg, seal));
+    const turn = previous.then(() => this.#check(msg, sealed));
     const settled = turn.catch(() => {});
     this.#busy.set(id, settled);
     try {
@@ -167,6 +169,19 @@ export class CopyReceiver {
     } finally {
       if (this.#busy.get(id) === settled) this.#busy.delete(id);
     }
+  }
+
+  async #check(msg: Msg, sealed: ChunkSeal): Promise<void> {
+    const self = this.#deps.nodeName;
+    const refused = await this.#deps.security.verifyChunk(sealed);
+    if (refused) return this.#deps.log(`${self}: copy ${refused}`);
+    const seal = sealed.fields;
+    if (seal.toNode !== self || seal.subject !== chunkSubject(self)) return;
+    if (seal.sha256 !== await sha256Hex(msg.data)) {
+      const copy = await this.#states.get(seal.id);
+      return await this.#answer(msg, seal, { next: copy?.next ?? 0, mismatch: true });
+    }
+    await this.#handle(msg, seal);
   }
 
   async #handle(msg: Msg, seal: ChunkSealFields): Promise<void> {
@@ -202,6 +217,13 @@ export class CopyReceiver {
     } finally {
       file.close();
     }
+    const running = this.#hashes.get(copy.plan.copyId) ??
+      (index === 0 ? { hash: createHash("sha256"), upTo: 0 } : undefined);
+    if (running?.upTo === index) {
+      running.hash.update(data);
+      running.upTo = index + 1;
+      this.#hashes.set(copy.plan.copyId, running);
+    }
     // Written before it is acknowledged: a restart resumes after it, never before.
     copy.next = index + 1;
     await this.#states.put(copy);
@@ -210,7 +232,11 @@ export class CopyReceiver {
 
   async #finish(msg: Msg, seal: ChunkSealFields, copy: ReceivedCopy, sha256: string) {
     const count = chunkCount(copy.plan.size, copy.plan.chunkBytes);
-    const actual = await fileSha256(copy.tmpPath);
+    const running = this.#hashes.get(copy.plan.copyId);
+    this.#hashes.delete(copy.plan.copyId);
+    const actual = running?.upTo === count
+      ? running.hash.digest("hex")
+      : await fileSha256(copy.tmpPath);
     if (actual !== sha256) {
       await this.#drop(copy, "mismatch");
       const error = `${copy.realPath}: the file received has SHA-256 ${actual}, not ${sha256}`;
@@ -235,6 +261,7 @@ export class CopyReceiver {
   }
 
   async #drop(copy: ReceivedCopy, outcome: string): Promise<void> {
+    this.#hashes.delete(copy.plan.copyId);
     await Deno.remove(copy.tmpPath).catch(() => {});
     await this.#states.remove(copy.plan.copyId);
     this.#deps.metrics.copies.inc({ role: "destination", outcome });

@@ -76,6 +76,8 @@ export class CopyError extends Error {
 }
 
 const encoder = new TextEncoder();
+/** Chunks a copy has in flight at once. */
+const WINDOW = 4;
 const decoder = new TextDecoder();
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -133,50 +135,79 @@ export class CopySender {
     }
     const file = await Deno.open(order.srcPath, { read: true });
     try {
-      const buffer = new Uint8Array(plan.chunkBytes);
+      // Chunks in flight at once: reading, hashing and sealing the next overlaps the
+      // destination's work on the last; the destination still takes them strictly in order.
+      const buffers = Array.from({ length: WINDOW }, () => new Uint8Array(plan.chunkBytes));
       const throttle = new Throttle(order.maxBytesPerSecond);
+      let confirmed = answer.done ? count : answer.next;
       let whole = await hashPrefix(
         file,
-        buffer,
-        answer.done ? plan.size : answer.next * plan.chunkBytes,
+        buffers[0],
+        Math.min(confirmed * plan.chunkBytes, plan.size),
       );
-      let next = answer.done ? count : answer.next;
+      let sending = confirmed;
+      const inflight: { index: number; data: Uint8Array; answer: Promise<CopyAnswer> }[] = [];
       let lastProgress = 0;
-      while (next < count) {
-        const data = await readChunk(file, buffer, next * plan.chunkBytes, plan);
-        const reply = await ask("chunk", next, data);
+      while (confirmed < count) {
+        while (inflight.length < WINDOW && sending < count) {
+          const index = sending++;
+          const data = await readChunk(
+            file,
+            buffers[index % WINDOW],
+            index * plan.chunkBytes,
+            plan,
+          );
+          const answer = ask("chunk", index, data);
+          answer.catch(() => {}); // Awaited in turn below.
+          inflight.push({ index, data, answer });
+        }
+        const head = inflight.shift()!;
+        const reply = await head.answer;
         if (reply.error) throw new CopyError(reply.error);
-        if (reply.next === next + 1) {
-          whole.update(data);
-          this.#deps.metrics.copyBytes.inc({ role: "source" }, data.length);
-          await throttle.take(data.length, signal);
-          next++;
-        } else if (reply.next !== next) {
-          // The destination stands elsewhere (it lost what it had not recorded): go on there.
-          next = Math.min(reply.next, count);
-          whole = await hashPrefix(file, buffer, next * plan.chunkBytes);
-        } else stats.resent++;
+        if (reply.next === head.index + 1 && head.index === confirmed) {
+          whole.update(head.data);
+          confirmed++;
+          this.#deps.metrics.copyBytes.inc({ role: "source" }, head.data.length);
+          await throttle.take(head.data.length, signal);
+        } else {
+          // Not taken (its bytes changed on the way, or one before it is missing): let what is
+          // in flight end, ask where the destination stands, and go on from there.
+          await Promise.allSettled(inflight.map((f) => f.answer));
+          inflight.length = 0;
+          const status = await ask("status", count, new Uint8Array());
+          if (status.error || status.unknown) {
+            throw new CopyError(status.error ?? "the destination no longer knows the copy");
+          }
+          const at = Math.min(status.next, count);
+          whole = await hashTo(file, buffers[0], whole, confirmed, at, plan);
+          stats.resent += Math.max(0, sending - at);
+          confirmed = sending = at;
+        }
         const now = performance.now();
-        if (options.progress && (now - lastProgress > 1000 || next === count)) {
+        if (options.progress && (now - lastProgress > 1000 || confirmed === count)) {
           lastProgress = now;
-          const bytes = Math.min(next * plan.chunkBytes, plan.size);
+          const bytes = Math.min(confirmed * plan.chunkBytes, plan.size);
           const seconds = (now - began) / 1000;
           await options.progress({
             bytes,
             size: plan.size,
-            chunks: next,
+            chunks: confirmed,
             count,
             bytesPerSecond: Math.round(bytes / Math.max(seconds, 0.001)),
           });
         }
       }
-      const sha256 = answer.done ?? whole.digest("hex");
-      for (;;) {
-        const done = await ask("finish", count, encoder.encode(sha256));
+      const sha256 = whole.digest("hex");
+      if (answer.done && answer.done !== sha256) {
+        throw new CopyError(`the destination holds SHA-256 ${answer.done}, the file ${sha256}`);
+      }
+      for (let done = answer; done.done !== sha256;) {
+        done = await ask("finish", count, encoder.encode(sha256));
         if (done.error) throw new CopyError(done.error);
-        if (done.done === sha256) break;
-        if (done.done) throw new CopyError(`the destination holds SHA-256 ${done.done}`);
-        if (done.next < count) throw new CopyError(`the destination lost chunks from ${done.next}`);
+        if (done.done && done.done !== sha256) {
+          throw new CopyError(`the destination holds SHA-256 ${done.done}`);
+        }
+        if (!done.done) throw new CopyError(`the destination lacks chunks from ${done.next}`);
       }
       this.#deps.metrics.copies.inc({ role: "source", outcome: "done" });
       return {
@@ -255,13 +286,35 @@ export class CopySender {
           this.#deps.metrics.copyResumptions.inc({ role: "source" });
         }
         return answer;
-      } catch {
+      } catch (err) {
         interrupted = true;
-        if (req.op === "chunk") stats.resent++;
+        // Nobody took it (no responder: the destination is away), or it may have arrived.
+        const reached = !(err instanceof Error && err.name === "RequestError" &&
+          err.cause instanceof Error && err.cause.name === "NoResponders");
+        if (req.op === "chunk" && reached) stats.resent++;
         await sleep(1000, signal);
       }
     }
   }
+}
+
+/**
+ * `whole` (the hash of the first `from` chunks) carried on to the first `to` chunks: read
+ * forward, or made again from the start when the destination stands before `from`.
+ */
+async function hashTo(
+  file: Deno.FsFile,
+  buffer: Uint8Array,
+  whole: Hash,
+  from: number,
+  to: number,
+  plan: CopyPlan,
+): Promise<Hash> {
+  if (to < from) return await hashPrefix(file, buffer, Math.min(to * plan.chunkBytes, plan.size));
+  for (let i = from; i < to; i++) {
+    whole.update(await readChunk(file, buffer, i * plan.chunkBytes, plan));
+  }
+  return whole;
 }
 
 /** A new hash of the file's first `bytes` bytes (what a resumed copy has already sent). */
