@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { connect, to } from "../../mod.ts";
+import { connect, to, toNodes } from "../../mod.ts";
 import type { Acl } from "../../src/security/acl.ts";
 import { HARMLESS_METHODS } from "../../src/security/acl.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
@@ -32,9 +32,10 @@ function centralAcl(folder: string, ships: string[]): Acl {
   };
 }
 
-/** A fleet whose central takes copies from ship1 only, into `<central>/inbox`. */
+/** A fleet whose central takes copies from `allowed` (ship1) only, into `<central>/inbox`. */
 async function copyFleet(
   ships: string[],
+  allowed = ["ship1"],
 ): Promise<{ fleet: Fleet; central: Agent; inbox: string }> {
   const fleet = await Fleet.start([]);
   const dir = await Deno.makeTempDir({ prefix: "steward-central-" });
@@ -43,7 +44,7 @@ async function copyFleet(
   await Deno.mkdir(join(dir, "etc"));
   await Deno.writeTextFile(
     join(dir, "etc", "acl.json"),
-    JSON.stringify(centralAcl(inbox, ["ship1"])),
+    JSON.stringify(centralAcl(inbox, allowed)),
   );
   const central = await Agent.start("central", { dir, broker: fleet.broker.address });
   fleet.agents.set("central", central);
@@ -98,6 +99,64 @@ Deno.test(
         sha256(content),
       );
       assertEquals((await Deno.stat(join(ship1.dir, "conf"))).mode! & 0o777, 0o750);
+      steward.close();
+    } finally {
+      await fleet.stop();
+    }
+  },
+);
+
+Deno.test(
+  "toNodes: each ship sends its own file to central ({node} in the path); ship1 to ship2 " +
+    "directly, once ship2's ACL lets ship1 write there",
+  opts,
+  async () => {
+    const { fleet, central, inbox } = await copyFleet(["ship1", "ship2"], ["ship1", "ship2"]);
+    try {
+      const [ship1, ship2] = [fleet.get("ship1"), fleet.get("ship2")];
+      await Deno.writeTextFile(join(ship1.dir, "app.log"), "from ship1\n");
+      await Deno.writeTextFile(join(ship2.dir, "app.log"), "from ship2\n");
+      const steward = await connect({ socket: central.socket });
+      // A relative source is each ship's own file, in its working folder.
+      const results = await steward.run(
+        toNodes(["ship1", "ship2"]).copy("app.log").to("central", join(inbox, "{node}.log")).for(
+          60,
+        ),
+      );
+      assertEquals(results.map((r) => [r.node, r.ok, r.error]), [
+        ["ship1", true, undefined],
+        ["ship2", true, undefined],
+      ]);
+      assertEquals(await readOr(join(inbox, "ship1.log")), "from ship1\n");
+      assertEquals(await readOr(join(inbox, "ship2.log")), "from ship2\n");
+
+      await fleet.introduce();
+      const acl: Acl = {
+        version: 1,
+        rules: [
+          { ...centralAcl(inbox, []).rules[0] },
+          { from: ["ship1"], methods: ["REQCopyDst"], writePaths: [join(ship2.dir, "in")] },
+        ],
+      };
+      await central.send({
+        toNode: "ship2",
+        method: "REQAclUpdate",
+        data: JSON.stringify(acl),
+        directory: "acl",
+        fileName: "acl.log",
+      });
+      await waitFor(
+        async () => (await readOr(central.file("acl", "ship2", "acl.log"))).includes("version 1"),
+        15_000,
+        "ship2's ACL",
+      );
+      const [r] = await steward.run(
+        to("ship1").copy("app.log").to("ship2", "in/from-ship1.log", { folderMode: "0700" }).for(
+          60,
+        ),
+      );
+      assertEquals(r.ok, true, r.error);
+      assertEquals(await readOr(join(ship2.dir, "in", "from-ship1.log")), "from ship1\n");
       steward.close();
     } finally {
       await fleet.stop();
