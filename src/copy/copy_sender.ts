@@ -63,11 +63,24 @@ export interface CopyReport {
   size: number;
   sha256: string;
   count: number;
-  /** Chunks sent again (not taken, or their answer lost). */
+  /** Chunks sent more than once (not taken, or their answer lost), each counted once. */
   resent: number;
   /** Times the copy went on after an interruption (a restart, a lost broker or destination). */
   resumptions: number;
   seconds: number;
+}
+
+/** What a copy counts as it goes: chunks sent again, resumptions, chunks sent at least once. */
+interface Stats {
+  resent: Set<number>;
+  resumptions: number;
+  sent: Set<number>;
+}
+
+/** True for a request nobody was listening for (the destination is away): nothing arrived. */
+function isNoResponders(err: unknown): boolean {
+  return err instanceof Error && err.name === "RequestError" && err.cause instanceof Error &&
+    err.cause.name === "NoResponders";
 }
 
 /** Why a copy failed, for the operator as it is. */
@@ -117,7 +130,7 @@ export class CopySender {
     const { signal } = options;
     const began = performance.now();
     const count = chunkCount(plan.size, plan.chunkBytes);
-    const stats = { resent: 0, resumptions: 0 };
+    const stats: Stats = { resent: new Set(), resumptions: 0, sent: new Set() };
     const ask = (op: CopyOp, index: number, data: Uint8Array) =>
       this.#ask(order, stats, { op, index, count, data }, signal);
     const refusal = await this.#deps.announce(order);
@@ -180,7 +193,6 @@ export class CopySender {
           }
           const at = Math.min(status.next, count);
           whole = await hashTo(file, buffers[0], whole, confirmed, at, plan);
-          stats.resent += Math.max(0, sending - at);
           confirmed = sending = at;
         }
         const now = performance.now();
@@ -214,7 +226,8 @@ export class CopySender {
         size: plan.size,
         sha256,
         count,
-        ...stats,
+        resent: stats.resent.size,
+        resumptions: stats.resumptions,
         seconds: (performance.now() - began) / 1000,
       };
     } catch (err) {
@@ -235,7 +248,7 @@ export class CopySender {
    */
   async #ask(
     order: CopyOrder,
-    stats: { resent: number; resumptions: number },
+    stats: Stats,
     req: { op: CopyOp; index: number; count: number; data: Uint8Array },
     signal: AbortSignal,
   ): Promise<CopyAnswer> {
@@ -250,6 +263,12 @@ export class CopySender {
       ? 30_000 + order.plan.size / 20_000
       : 2000 + Math.ceil((4000 * req.data.length) / rate);
     let interrupted = false;
+    // A chunk counts as sent again when it goes out once more after it may have arrived.
+    const sentOnce = (index: number) => {
+      if (req.op !== "chunk") return;
+      if (stats.sent.has(index)) stats.resent.add(index);
+      else stats.sent.add(index);
+    };
     for (;;) {
       signal.throwIfAborted();
       try {
@@ -269,7 +288,13 @@ export class CopySender {
             sha256,
           }),
         );
-        const reply = await nc.request(subject, req.data, { timeout, headers: h });
+        const reply = await nc.request(subject, req.data, { timeout, headers: h }).then(
+          (r) => (sentOnce(req.index), r),
+          (err) => {
+            if (!isNoResponders(err)) sentOnce(req.index); // It may have arrived.
+            throw err;
+          },
+        );
         const sealed = parseChunkSeal(reply.headers?.get(CHUNK_SEAL_HEADER) ?? "");
         if (typeof sealed === "string") throw new Error(sealed);
         const refused = await security.verifyChunk(sealed);
@@ -286,12 +311,8 @@ export class CopySender {
           this.#deps.metrics.copyResumptions.inc({ role: "source" });
         }
         return answer;
-      } catch (err) {
+      } catch {
         interrupted = true;
-        // Nobody took it (no responder: the destination is away), or it may have arrived.
-        const reached = !(err instanceof Error && err.name === "RequestError" &&
-          err.cause instanceof Error && err.cause.name === "NoResponders");
-        if (req.op === "chunk" && reached) stats.resent++;
         await sleep(1000, signal);
       }
     }

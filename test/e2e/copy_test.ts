@@ -1,66 +1,15 @@
 /**
  * End-to-end tests of file copies between nodes (`REQCopySrc`/`REQCopyDst`), with a real
- * nats-server and sandboxed agent processes: both directions with central, integrity, a kill -9
- * of the destination mid-copy, refusals.
+ * nats-server and sandboxed agent processes: both directions with central, toNodes and ship to
+ * ship, refusals, 1 GB with flat memory. Resumption is in copy_resume_test.ts.
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { connect, to, toNodes } from "../../mod.ts";
 import type { Acl } from "../../src/security/acl.ts";
-import { HARMLESS_METHODS } from "../../src/security/acl.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { Agent, Fleet, readOr, waitFor } from "../harness.ts";
-
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
-/** Central's ACL: everything from itself, and copies from `ships` into `folder` only. */
-function centralAcl(folder: string, ships: string[]): Acl {
-  return {
-    version: 1,
-    rules: [
-      {
-        from: ["central"],
-        methods: ["*"],
-        commands: [{ executable: "*" }],
-        paths: ["/"],
-        writePaths: ["/"],
-        hosts: ["*"],
-      },
-      { from: ships, methods: ["REQCopyDst"], writePaths: [folder] },
-      { from: ["*"], methods: [...HARMLESS_METHODS] },
-    ],
-  };
-}
-
-/** A fleet whose central takes copies from `allowed` (ship1) only, into `<central>/inbox`. */
-async function copyFleet(
-  ships: string[],
-  allowed = ["ship1"],
-): Promise<{ fleet: Fleet; central: Agent; inbox: string }> {
-  const fleet = await Fleet.start([]);
-  const dir = await Deno.makeTempDir({ prefix: "steward-central-" });
-  const inbox = join(dir, "inbox");
-  await Deno.mkdir(inbox);
-  await Deno.mkdir(join(dir, "etc"));
-  await Deno.writeTextFile(
-    join(dir, "etc", "acl.json"),
-    JSON.stringify(centralAcl(inbox, allowed)),
-  );
-  const central = await Agent.start("central", { dir, broker: fleet.broker.address });
-  fleet.agents.set("central", central);
-  await Promise.all(ships.map((s) => fleet.add(s)));
-  return { fleet, central, inbox };
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-function randomBytes(n: number): Uint8Array {
-  const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
-  return bytes;
-}
+import { readOr, waitFor } from "../harness.ts";
+import { centralAcl, copyFleet, opts, randomBytes, sha256 } from "./copy_support.ts";
 
 Deno.test(
   "a file goes from ship1 to central and from central to ship1: whole, its hash checked, " +
@@ -157,88 +106,6 @@ Deno.test(
       );
       assertEquals(r.ok, true, r.error);
       assertEquals(await readOr(join(ship2.dir, "in", "from-ship1.log")), "from ship1\n");
-      steward.close();
-    } finally {
-      await fleet.stop();
-    }
-  },
-);
-
-/** The size of the temporary file of a copy arriving in `folder`, or 0. */
-function arriving(folder: string): number {
-  for (const e of Deno.readDirSync(folder)) {
-    if (e.name.includes(".steward-copy-")) return Deno.statSync(join(folder, e.name)).size;
-  }
-  return 0;
-}
-
-Deno.test(
-  "kill -9 of the destination mid-copy: once it is back the copy goes on from the last chunk " +
-    "it took, without sending again what arrived",
-  opts,
-  async () => {
-    const { fleet, central, inbox } = await copyFleet(["ship1"]);
-    try {
-      const ship1 = fleet.get("ship1");
-      const content = randomBytes(4 * 1024 * 1024);
-      const src = join(inbox, "big.bin");
-      await Deno.writeFile(src, content);
-      const steward = await connect({ socket: central.socket });
-      // 64 chunks of 64 KiB at 1 MiB/s: about four seconds, long enough to kill ship1 inside.
-      const copy = steward.run(
-        to("central").copy(src).to("ship1", join(ship1.dir, "big.bin"), {
-          chunkBytes: 65536,
-          maxBytesPerSecond: 1024 * 1024,
-        }).for(120),
-      );
-      await waitFor(() => arriving(ship1.dir) >= 1024 * 1024, 30_000, "a quarter of the file");
-      await ship1.kill9();
-      const arrived = arriving(ship1.dir);
-      assert(arrived > 0 && arrived < content.length, `${arrived} bytes had arrived`);
-      await ship1.restart();
-      const [r] = await copy;
-      assertEquals(r.ok, true, r.error);
-      assertEquals(sha256(await Deno.readFile(join(ship1.dir, "big.bin"))), sha256(content));
-      const m = /64 chunks \((\d+) sent again\), (\d+) resumptions/.exec(r.output);
-      assert(m, r.output);
-      // At most the chunks in flight when ship1 died (four) go twice, not the sixteen or more
-      // that had arrived.
-      assert(Number(m[1]) <= 8, `${m[1]} chunks sent again`);
-      assert(Number(m[2]) >= 1, "the copy went on after an interruption");
-      steward.close();
-    } finally {
-      await fleet.stop();
-    }
-  },
-);
-
-Deno.test(
-  "kill -9 of the source mid-copy: the restarted agent goes on with the copy and answers it",
-  opts,
-  async () => {
-    const { fleet, central, inbox } = await copyFleet(["ship1"]);
-    try {
-      const ship1 = fleet.get("ship1");
-      const content = randomBytes(4 * 1024 * 1024);
-      const src = join(ship1.dir, "big.bin");
-      await Deno.writeFile(src, content);
-      const steward = await connect({ socket: central.socket });
-      const copy = steward.run(
-        to("ship1").copy(src).to("central", join(inbox, "big.bin"), {
-          chunkBytes: 65536,
-          maxBytesPerSecond: 1024 * 1024,
-        }).for(120),
-      );
-      await waitFor(() => arriving(inbox) >= 1024 * 1024, 30_000, "a quarter of the file");
-      await ship1.kill9();
-      await ship1.restart();
-      const [r] = await copy;
-      assertEquals(r.ok, true, r.error);
-      assertEquals(sha256(await Deno.readFile(join(inbox, "big.bin"))), sha256(content));
-      const m = /64 chunks \((\d+) sent again\), (\d+) resumptions/.exec(r.output);
-      assert(m, r.output);
-      assert(Number(m[1]) <= 8, `${m[1]} chunks sent again`);
-      assert(Number(m[2]) >= 1, "the copy went on from where it stood");
       steward.close();
     } finally {
       await fleet.stop();
