@@ -23,6 +23,7 @@ export {
   to,
   toNodes,
 } from "./src/dsl/target.ts";
+export { type CopyOptions, CopySource } from "./src/dsl/copy.ts";
 export {
   type Operation,
   Request,

@@ -3,7 +3,7 @@
  * run, on loopback, with a real nats-server. Sections: `raw`, `e2e`, `cli`, `fanout`,
  * `agent` (start-up and idle memory), `socket` (1000 pings socket-to-file, single round trips,
  * memory under load), `cli1000` (1000 `echo x` commands socket-to-file beside the spawn floor),
- * `recovery`, and only when asked for, `scale` (a fleet of 1000 nodes, 300 with `--quick`). Progress goes to stderr; the table (or, with `--json`, one
+ * `recovery`, `copy` (a 1 GB copy beside raw NATS throughput), and only when asked for, `scale` (a fleet of 1000 nodes, 300 with `--quick`). Progress goes to stderr; the table (or, with `--json`, one
  * JSON object) to stdout.
  *
  * @module
@@ -20,6 +20,7 @@ import {
   sustainedLoad,
 } from "./bench/agent_sections.ts";
 import { scaleSection } from "./bench/scale.ts";
+import { copySection } from "./bench/copy_section.ts";
 import {
   commandRoundTrips,
   commandRun,
@@ -279,6 +280,11 @@ try {
     } finally {
       await unspooled.stop();
     }
+  }
+
+  if (run("copy")) {
+    const bytes = quick ? 256 * 1024 ** 2 : 1024 ** 3;
+    Object.assign(r, await copySection(broker.address, { bytes, log }));
   }
 
   if (run("recovery")) {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { LOG_FORMATS, LOG_LEVELS } from "./log/logger.ts";
 import { FieldSpelling } from "./message/field_names.ts";
 import { nodeNameProblem } from "./message/schema.ts";
+import { type SubscriberFlag, subscriberFlags } from "./methods/table.ts";
 import { modesFromFileMode, PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from "./store/file_modes.ts";
 
 type Kind = "string" | "int" | "bool";
@@ -19,6 +20,14 @@ interface FlagSpec<T> {
 const str = (d: string, help: string): FlagSpec<string> => ({ kind: "string", default: d, help });
 const int = (d: number, help: string): FlagSpec<number> => ({ kind: "int", default: d, help });
 const bool = (d: boolean, help: string): FlagSpec<boolean> => ({ kind: "bool", default: d, help });
+
+/** The `--startSubREQ…` flags, derived from the method table: each on by default. */
+function subscriberFlagSpecs(): Record<SubscriberFlag, FlagSpec<boolean>> {
+  const help = subscriberFlags();
+  const specs = {} as Record<SubscriberFlag, FlagSpec<boolean>>;
+  for (const flag of Object.keys(help) as SubscriberFlag[]) specs[flag] = bool(true, help[flag]);
+  return specs;
+}
 
 /** Every option of the agent, with the seed's names, defaults and help text. */
 export const FLAGS = {
@@ -124,6 +133,10 @@ export const FLAGS = {
       "more wait in a FIFO queue (0 = 4 per CPU core, at least 16)",
   ),
   maxMessageSize: int(8 * 1024 * 1024, "largest message or reply payload, in bytes"),
+  copyMaxBytesPerSecond: int(
+    0,
+    "bytes per second a REQCopySrc sends at most (0 = no cap); its methodArgs[4] overrides it",
+  ),
   dedupRetentionSeconds: int(
     86_400,
     "seconds a receiver remembers executed message ids, so resends are not run again",
@@ -135,19 +148,7 @@ export const FLAGS = {
   ),
   auditMaxFiles: int(4, "rotated audit logs kept (audit.log.1 … .N); the oldest is deleted"),
   startPubREQHello: int(30, "seconds between hello messages to central (0 = never)"),
-  startSubREQErrorLog: bool(true, "subscribe to REQErrorLog (central's error log)"),
-  startSubREQHello: bool(true, "subscribe to REQHello (central's registry of nodes)"),
-  startSubREQToFileAppend: bool(true, "subscribe to REQToFileAppend"),
-  startSubREQToFile: bool(true, "subscribe to REQToFile"),
-  startSubREQPing: bool(true, "subscribe to REQPing"),
-  startSubREQPong: bool(true, "subscribe to REQPong"),
-  startSubREQCliCommand: bool(true, "subscribe to REQCliCommand"),
-  startSubREQToConsole: bool(true, "subscribe to REQToConsole"),
-  startSubREQHttpGet: bool(true, "subscribe to REQHttpGet"),
-  startSubREQTailFile: bool(true, "subscribe to REQTailFile"),
-  startSubREQCliCommandCont: bool(true, "subscribe to REQCliCommandCont"),
-  startSubREQOpCommand: bool(true, "subscribe to REQOpCommand and REQOpProcess*"),
-  startSubREQSecurity: bool(true, "subscribe to REQTrustedKeys, REQAclUpdate and REQKey*"),
+  ...subscriberFlagSpecs(),
 } as const;
 
 /**

@@ -95,6 +95,12 @@ export class Metrics {
   readonly endToEndLatency: HistogramLike<"method"> = NOTHING;
   /** Time a method waited in the executor's queue for a slot (0 when one was free). */
   readonly executorQueueWait: HistogramLike<never> = NOTHING;
+  /** Bytes of files copied (`REQCopySrc`/`REQCopyDst`), by this node's role in the copy. */
+  readonly copyBytes: CounterLike<"role"> = NOTHING;
+  /** Copies ended, by role and outcome (`done`, `failed`, `timeout`, `mismatch`). */
+  readonly copies: CounterLike<"role" | "outcome"> = NOTHING;
+  /** Times a copy went on after an interruption (restart, broker or destination away). */
+  readonly copyResumptions: CounterLike<"role"> = NOTHING;
   readonly inflight: GaugeLike = NOTHING;
   readonly ringBufferDepth: GaugeLike = NOTHING;
   #sources: MetricSources | undefined;
@@ -176,6 +182,13 @@ export class Metrics {
       "steward_errors_total",
       "Errors reported to the central error log, by kind",
       ["kind"],
+    );
+    this.copyBytes = counter("steward_copy_bytes_total", "Bytes of files copied", ["role"]);
+    this.copies = counter("steward_copies_total", "Copies ended, by outcome", ["role", "outcome"]);
+    this.copyResumptions = counter(
+      "steward_copy_resumptions_total",
+      "Copies that went on after an interruption",
+      ["role"],
     );
     this.ackLatency = new client.Histogram({
       name: "steward_ack_latency_seconds",

@@ -49,6 +49,18 @@ const ROWS: [label: string, key: string, unit: string][] = [
   ["  hellos: every, central CPU share", "scale_hello_seconds|scale_hello_cpu_share", ""],
   ["  central CPU per hello", "scale_hello_cpu_ms", "ms"],
   ["  central KV size", "scale_central_kv_mb", "MB"],
+  ["copy of 1 GB central→ship1 (256 MB quick)", "copy_1gb_s", "s"],
+  [
+    "  throughput: copy / raw publish / raw chunk req",
+    "copy_mb_s|raw_publish_mb_s|raw_chunk_rr_mb_s",
+    "MB/s",
+  ],
+  ["  peak RSS central / ship1 during it", "copy_peak_rss_central_mb|copy_peak_rss_ship1_mb", "MB"],
+  [
+    "  resumed after kill -9: from ready / from kill",
+    "copy_resume_after_ready_s|copy_resume_after_kill_s",
+    "s",
+  ],
   ["recovery: persisted messages", "recovery_messages", ""],
   ["  restart to ready / to last reply", "recovery_ready_s|recovery_s", "s"],
 ];

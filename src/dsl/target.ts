@@ -5,12 +5,19 @@
  * @module
  */
 import { nodeName } from "../message/schema.ts";
+import { CopySource } from "./copy.ts";
 import { InvalidMessageError } from "./errors.ts";
 import { commandArgv } from "./reply_target.ts";
 import { type Operation, Request, type SeedMessage } from "./request.ts";
+import type { MethodName, SubscriberMethod as TableSubscriberMethod } from "../methods/table.ts";
+
+/** A seed message whose method the type checker finds in the method table. */
+type Fields = Omit<SeedMessage, "toNode" | "toNodes" | "method"> & { method: MethodName };
 
 /**
- * Methods that have a subscriber process on a node, as `startProcess`/`stopProcess` take.
+ * Methods that have a subscriber process on a node, as `startProcess`/`stopProcess` take:
+ * derived from the method table (every method but those only central or the node itself may
+ * call).
  *
  * @example
  * ```ts
@@ -19,19 +26,7 @@ import { type Operation, Request, type SeedMessage } from "./request.ts";
  * to("ship2").startProcess(method);
  * ```
  */
-export type SubscriberMethod =
-  | "REQCliCommand"
-  | "REQCliCommandCont"
-  | "REQTailFile"
-  | "REQHttpGet"
-  | "REQPing"
-  | "REQPong"
-  | "REQHello"
-  | "REQErrorLog"
-  | "REQToFile"
-  | "REQToFileAppend"
-  | "REQToConsole"
-  | "REQOpCommand";
+export type SubscriberMethod = TableSubscriberMethod;
 
 /**
  * Which process `stopProcess` stops, in the seed's terms.
@@ -98,7 +93,7 @@ export class Target {
     return this.#nodes;
   }
 
-  #request<S extends boolean>(fields: Omit<SeedMessage, "toNode" | "toNodes">, streaming: S) {
+  #request<S extends boolean>(fields: Fields, streaming: S) {
     const where = this.#many ? { toNodes: [...this.#nodes] } : { toNode: this.#nodes[0] };
     return new Request<S>({ ...where, ...fields }, streaming);
   }
@@ -176,6 +171,23 @@ export class Target {
       throw new InvalidMessageError(`httpGet: only http and https URLs, got ${parsed.protocol}`);
     }
     return this.#request({ method: "REQHttpGet", methodArgs: [parsed.href] }, false);
+  }
+
+  /**
+   * Copies a file from the node to another node (`REQCopySrc`): say where with `.to(node,
+   * path)`.
+   *
+   * @example
+   * ```ts
+   * import { to } from "../../mod.ts";
+   * to("ship1").copy("/var/log/app.log").to("central", "logs/ship1-app.log").for(600);
+   * ```
+   */
+  copy(path: string): CopySource {
+    return new CopySource(
+      path,
+      (methodArgs) => this.#request({ method: "REQCopySrc", methodArgs }, true),
+    );
   }
 
   /**

@@ -110,9 +110,36 @@ Deno.test("invalid values throw InvalidMessageError before anything is sent", as
     [() => toFile("../../etc/passwd"), /".." is not allowed/],
     [() => toFileAppend("logs/"), /expected a file path/],
     [() => toNodes(["a", "b"]).stopProcess({ method: "REQPing", id: 1 }), /which node/],
+    [() => to("ship1").copy(""), /copy: give the path/],
+    [() => to("ship1").copy("/a").to("bad name", "b"), /copy: invalid node name/],
+    [() => to("ship1").copy("/a").to("central", "b", { chunkBytes: 0 }), /chunkBytes must be/],
+    [() => to("ship1").copy("/a").to("central", "b", { folderMode: "rw" }), /must be octal/],
   ];
   for (const [fn, pattern] of cases) {
     const err = await assertRejects(fn, pattern);
     assert(err instanceof InvalidMessageError, `${err.name}: ${err.message}`);
   }
+});
+
+Deno.test("copy().to() makes a REQCopySrc with the copy's options in methodArgs", () => {
+  const m = to("ship1").copy("/var/log/app.log").to("central", "logs/ship1.log", {
+    chunkBytes: 65536,
+    maxBytesPerSecond: 1000,
+    folderMode: "0750",
+    keepOwner: true,
+  }).toJSON();
+  assertEquals(m.method, "REQCopySrc");
+  assertEquals(m.methodArgs, [
+    "/var/log/app.log",
+    "central",
+    "logs/ship1.log",
+    "65536",
+    "1000",
+    "0750",
+    "owner",
+  ]);
+  assertEquals(
+    to("ship1").copy("/a").to("central", "b").toJSON().methodArgs,
+    ["/a", "central", "b", "", "", "", ""],
+  );
 });

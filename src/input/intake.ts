@@ -7,7 +7,7 @@ import { checkReplyPath } from "../message/paths.ts";
 import { canonicalInput } from "../message/canonical_input.ts";
 import type { Canonical } from "../message/field_names.ts";
 import { describeIssues, inputMessageSchema, type Message } from "../message/schema.ts";
-import { methodNamed } from "../methods/table.ts";
+import { methodNamed } from "../methods/registry.ts";
 import { missingArgs } from "../methods/method_args.ts";
 import { dataCommandRefusal } from "../methods/command_with_data.ts";
 import { COMMAND_METHODS } from "../security/acl.ts";

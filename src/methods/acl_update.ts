@@ -1,17 +1,13 @@
 import { narrowSandbox } from "../security/sandbox_narrowing.ts";
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /**
  * `REQAclUpdate`: central sends a new ACL (JSON in `data`, see SECURITY.md); the node keeps it
  * when it is valid and newer, narrows the running agent's Deno sandbox to it, and replies with
  * the ACL version in force either way.
  */
-export const aclUpdate: MethodDefinition = {
+export const aclUpdate: MethodImpl<"REQAclUpdate"> = {
   name: "REQAclUpdate",
-  event: "CommandACK",
-  defaultReplyMethod: "REQToFileAppend",
-  flag: "startSubREQSecurity",
-  description: "replace the node's ACL (data: JSON with version and rules); only from central",
   async handler({ node, message }) {
     const acl = node.security.acl;
     let candidate: unknown;

@@ -1,17 +1,10 @@
 import { runCommand } from "./run_command.ts";
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 import { commandWithData } from "./command_with_data.ts";
 
 /** `REQCliCommand`: runs a command and replies with its standard output when it ends. */
-export const cliCommand: MethodDefinition = {
+export const cliCommand: MethodImpl<"REQCliCommand"> = {
   name: "REQCliCommand",
-  event: "CommandACK",
-  pooled: true,
-  spooled: true,
-  defaultReplyMethod: "REQToFileAppend",
-  replyTarget: true,
-  flag: "startSubREQCliCommand",
-  description: "run a command (methodArgs) and reply with its output when it ends",
   async handler({ node, message, signal, resumed }) {
     // The data (a chained reply's input) reaches a shell script as a variable, never as code.
     const { argv, env } = commandWithData(message.methodArgs, message.data);

@@ -3,7 +3,7 @@ import { LineBatcher } from "./line_batcher.ts";
 import { LineSplitter } from "./line_splitter.ts";
 import { runCommand } from "./run_command.ts";
 import { commandWithData } from "./command_with_data.ts";
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /**
  * `REQCliCommandCont` (seed spelling `REQnCliCommandCont`): runs a command and sends its output
@@ -12,15 +12,8 @@ import { type MethodDefinition, MethodError } from "./types.ts";
  * spooled like `REQCliCommand`'s: each batch of lines is sent with the byte of the output it
  * ends at, so that after a restart of the agent the command is followed on from there.
  */
-export const cliCommandCont: MethodDefinition = {
+export const cliCommandCont: MethodImpl<"REQCliCommandCont"> = {
   name: "REQCliCommandCont",
-  event: "CommandACK",
-  pooled: true,
-  spooled: true,
-  defaultReplyMethod: "REQToFileAppend",
-  flag: "startSubREQCliCommandCont",
-  description: "run a command (methodArgs) and reply with each line of output as it comes, " +
-    "until it ends or methodTimeout",
   async handler({ node, message, signal, emit, resumed, resumeFrom }) {
     const { argv, env } = commandWithData(message.methodArgs, message.data);
     const output = new LineSplitter(resumeFrom ?? 0);

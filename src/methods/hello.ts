@@ -1,15 +1,12 @@
-import type { MethodDefinition } from "./types.ts";
+import type { MethodImpl } from "./types.ts";
 
 /**
  * `REQHello`: a node says it is alive. Central appends a line to the node's hello log
  * (`hello-messages/<node>/hello.log`, rotated, as the original appends them) and keeps when it
  * last heard from it (KV, and `hello-messages/<node>/last-seen.log`).
  */
-export const hello: MethodDefinition = {
+export const hello: MethodImpl<"REQHello"> = {
   name: "REQHello",
-  event: "EventNACK",
-  flag: "startSubREQHello",
-  description: "record that the sending node is alive (sent every -startPubREQHello seconds)",
   async handler({ node, message }) {
     const at = Date.now();
     const line = `${new Date(at).toISOString()} hello from ${message.fromNode}\n`;

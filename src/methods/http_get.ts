@@ -1,18 +1,12 @@
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /**
  * `REQHttpGet`: fetches the URL in `methodArgs[0]` on the node and replies with the body.
  * `methodTimeout` bounds the whole exchange; a non-2xx status or a network error is an error
  * reply naming the URL; a body larger than `maxMessageSize` is refused rather than cut.
  */
-export const httpGet: MethodDefinition = {
+export const httpGet: MethodImpl<"REQHttpGet"> = {
   name: "REQHttpGet",
-  event: "CommandACK",
-  pooled: true,
-  defaultReplyMethod: "REQToFileAppend",
-  methodArgs: { required: ["the URL to fetch"] },
-  flag: "startSubREQHttpGet",
-  description: "fetch a URL (methodArgs[0]) and reply with the body",
   async handler({ node, message, signal }) {
     const url = checkUrl(message.methodArgs[0]);
     const timedOut = () =>

@@ -1,4 +1,4 @@
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /**
  * `REQKeyApprove` (central): approves the key of node `methodArgs[0]` named by `methodArgs[1]`:
@@ -7,15 +7,8 @@ import { type MethodDefinition, MethodError } from "./types.ts";
  * that an operator never approves a key they did not see. Then it sends the new trusted set to
  * every approved node.
  */
-export const keyApprove: MethodDefinition = {
+export const keyApprove: MethodImpl<"REQKeyApprove"> = {
   name: "REQKeyApprove",
-  event: "CommandACK",
-  defaultReplyMethod: "REQToFileAppend",
-  methodArgs: { required: ["the node whose key to approve"] },
-  flag: "startSubREQSecurity",
-  description:
-    "central: approve a node's key (methodArgs: node, key fingerprint or public key) and " +
-    "distribute the set",
   async handler({ node, message }) {
     const [target, named] = message.methodArgs;
     if (!target) throw new MethodError("methodArgs[0] must name the node whose key to approve");

@@ -1,14 +1,9 @@
 import { keyFingerprint } from "../security/fingerprint.ts";
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /** `REQKeyList` (central): replies with every node key central knows, one JSON line each. */
-export const keyList: MethodDefinition = {
+export const keyList: MethodImpl<"REQKeyList"> = {
   name: "REQKeyList",
-  event: "CommandACK",
-  defaultReplyMethod: "REQToFileAppend",
-  flag: "startSubREQSecurity",
-  description:
-    "central: list node keys (pending, approved, revoked) with their fingerprints and the trusted set version",
   async handler({ node }) {
     const registry = node.security.registry;
     if (!registry) {

@@ -1,16 +1,11 @@
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /**
  * `REQKeyRevoke` (central): revokes the key of node `methodArgs[0]` and sends the new trusted
  * set to every approved node; central refuses that node's messages at once.
  */
-export const keyRevoke: MethodDefinition = {
+export const keyRevoke: MethodImpl<"REQKeyRevoke"> = {
   name: "REQKeyRevoke",
-  event: "CommandACK",
-  defaultReplyMethod: "REQToFileAppend",
-  methodArgs: { required: ["the node whose key to revoke"] },
-  flag: "startSubREQSecurity",
-  description: "central: revoke a node's key (methodArgs: node) and distribute the set",
   async handler({ node, message }) {
     const [target] = message.methodArgs;
     if (!target) throw new MethodError("methodArgs[0] must name the node whose key to revoke");

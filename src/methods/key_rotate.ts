@@ -1,4 +1,4 @@
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /**
  * `REQKeyRotate` (a node, from itself only: `steward -rotateKey`): starts a rotation of the
@@ -6,12 +6,8 @@ import { type MethodDefinition, MethodError } from "./types.ts";
  * a proof that it holds the new one; central replaces the key and distributes the set, and the
  * node signs with the new key once central's set names it.
  */
-export const keyRotate: MethodDefinition = {
+export const keyRotate: MethodImpl<"REQKeyRotate"> = {
   name: "REQKeyRotate",
-  event: "CommandACK",
-  defaultReplyMethod: "REQToFileAppend",
-  flag: "startSubREQSecurity",
-  description: "a node, from itself: rotate its signing key through central (steward -rotateKey)",
   async handler({ node }) {
     try {
       return { data: (await node.security.startRotation()) + "\n" };

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../test/assert.ts";
 import { missingArgs, resolvePathArgs } from "./method_args.ts";
-import { methodNamed } from "./table.ts";
+import { methodNamed } from "./registry.ts";
 
 Deno.test("missingArgs() names the field and what is missing when methodArgs is absent", () => {
   const cli = methodNamed("REQCliCommand")!;

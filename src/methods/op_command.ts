@@ -1,17 +1,13 @@
 import { listProcesses, startProcess, stopProcess } from "./process_control.ts";
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /**
  * `REQOpCommand`: process control through the message's `operation`: `ps` lists the processes,
  * `startProc` starts a subscriber (`opArg.method`, `opArg.allowedNodes`), `stopProc` stops one
  * (`opArg.method`, `kind`, `receivingNode`, `id`).
  */
-export const opCommand: MethodDefinition = {
+export const opCommand: MethodImpl<"REQOpCommand"> = {
   name: "REQOpCommand",
-  event: "CommandACK",
-  defaultReplyMethod: "REQToFileAppend",
-  flag: "startSubREQOpCommand",
-  description: "process control by operation.opCmd: ps, startProc or stopProc",
   async handler({ node, message }) {
     const op = message.operation;
     if (!op) throw new MethodError("operation is required: { opCmd: ps | startProc | stopProc }");

@@ -1,13 +1,8 @@
-import type { MethodDefinition } from "./types.ts";
+import type { MethodImpl } from "./types.ts";
 
 /** `REQPong`: records a ping's answer, one line per pong, in `<directory|ping>/<node>/<fileName|pong.log>`. */
-export const pong: MethodDefinition = {
+export const pong: MethodImpl<"REQPong"> = {
   name: "REQPong",
-  event: "EventACK",
-  replyTarget: true,
-  runBeforeAck: true,
-  flag: "startSubREQPong",
-  description: "append a ping's answer to directory/<node>/fileName (default ping/<node>/pong.log)",
   async handler({ node, message }) {
     const target = {
       ...message,

@@ -1,21 +1,14 @@
 import { endedByTimeout } from "./ended_by_timeout.ts";
 import { followFile, NotRegularFileError } from "./follow_file.ts";
 import { LineBatcher } from "./line_batcher.ts";
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /**
  * `REQTailFile`: follows the file named by `methodArgs[0]` on the node for `methodTimeout`
  * seconds and sends each new line back as it appears; survives rotation and truncation.
  */
-export const tailFile: MethodDefinition = {
+export const tailFile: MethodImpl<"REQTailFile"> = {
   name: "REQTailFile",
-  event: "CommandACK",
-  pooled: true,
-  defaultReplyMethod: "REQToFileAppend",
-  methodArgs: { required: ["the file to tail"], paths: [0] },
-  flag: "startSubREQTailFile",
-  description: "follow a file (methodArgs[0]) for methodTimeout seconds and reply with each " +
-    "new line",
   async handler({ message, signal, emit }) {
     const path = message.methodArgs[0];
     if (!path) throw new MethodError("methodArgs[0] must name the file to tail");

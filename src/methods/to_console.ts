@@ -1,19 +1,14 @@
 import { replyContent } from "./reply_content.ts";
 import { isStreamEnd } from "./stream_end.ts";
 import { visibleControls } from "./visible_controls.ts";
-import type { MethodDefinition } from "./types.ts";
+import type { MethodImpl } from "./types.ts";
 
 /**
  * `REQToConsole`: prints a reply on the receiving agent's standard output, one line per line,
  * with control characters shown as escapes (`\x1b`), never sent raw to the terminal.
  */
-export const toConsole: MethodDefinition = {
+export const toConsole: MethodImpl<"REQToConsole"> = {
   name: "REQToConsole",
-  event: "EventACK",
-  replyTarget: true,
-  runBeforeAck: true,
-  flag: "startSubREQToConsole",
-  description: "print the reply on the agent's standard output",
   handler({ node, message }) {
     if (isStreamEnd(message)) return Promise.resolve({ data: "" });
     // Another node's text is shown, never obeyed: control characters are escaped visibly.

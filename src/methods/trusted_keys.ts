@@ -1,16 +1,11 @@
-import { type MethodDefinition, MethodError } from "./types.ts";
+import { MethodError, type MethodImpl } from "./types.ts";
 
 /**
  * `REQTrustedKeys`: central sends the set of node keys the node should trust (JSON in `data`);
  * only accepted from central, signed by central's key. Replies with the version in force.
  */
-export const trustedKeys: MethodDefinition = {
+export const trustedKeys: MethodImpl<"REQTrustedKeys"> = {
   name: "REQTrustedKeys",
-  event: "CommandACK",
-  latestOnly: true,
-  defaultReplyMethod: "REQToFileAppend",
-  flag: "startSubREQSecurity",
-  description: "replace the node's trusted keys with central's signed set (data: JSON)",
   async handler({ node, message }) {
     try {
       return { data: (await node.security.acceptTrustedSet(message.data)) + "\n" };

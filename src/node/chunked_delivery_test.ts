@@ -17,6 +17,7 @@ const MAX_PAYLOAD = 12 * 1024;
 const definition: MethodDefinition = {
   name: "REQToFile",
   event: "EventACK",
+  delivery: "command",
   flag: "startSubREQToFile",
   description: "test",
   handler: () => Promise.resolve({ data: "" }),

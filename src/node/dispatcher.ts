@@ -6,7 +6,7 @@
  */
 import type { Message } from "../message/schema.ts";
 import { subjectFor } from "../message/subject.ts";
-import { methodNamed } from "../methods/table.ts";
+import { methodNamed } from "../methods/registry.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import type { Outbox } from "./outbox.ts";
 import type { PublishOutcome } from "./publisher.ts";

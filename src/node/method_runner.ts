@@ -74,7 +74,7 @@ export interface ResumeOptions {
  * ```ts
  * import { MethodRunner } from "./method_runner.ts";
  * import { Supervisor } from "./supervisor.ts";
- * import { methodNamed } from "../methods/table.ts";
+ * import { methodNamed } from "../methods/registry.ts";
  * import type { NodeServices } from "../methods/types.ts";
  * import { testMessage } from "../../test/message_fixture.ts";
  * const replied: string[] = [];
@@ -175,7 +175,7 @@ export class MethodRunner {
     const began = performance.now();
     try {
       // A store's journal line reaches the kernel before its effect (see StoreJournal).
-      if (def.runBeforeAck) this.#flushJournal();
+      if (def.delivery === "store") this.#flushJournal();
       if (notRun !== undefined) throw new MethodError(notRun);
       const out = await def.handler({
         node: deps.node,
@@ -212,13 +212,13 @@ export class MethodRunner {
     const stream = seq > 0 ? { seq, final: true } : {};
     // An instant method's reply is sent while its commit is in flight; a crash before the
     // commit makes the method run again on the resend, and its reply (same id) a duplicate.
-    const early = def.instant === true;
+    const early = def.delivery === "instant";
     // A store's journal line is settled once its "done" mark is durable, in every branch.
     if (await deps.reply(m, def, result, stream, [done], early)) {
       deps.journal.settled(m.id);
       return;
     }
-    if (def.runBeforeAck && !deps.recovering.has(m.id)) {
+    if (def.delivery === "store" && !deps.recovering.has(m.id)) {
       deps.batcher.defer([done]).then(
         () => deps.journal.settled(m.id),
         (err) => deps.log(`cannot mark ${m.id} done: ${errorText(err)}`),

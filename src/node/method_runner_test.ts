@@ -1,7 +1,7 @@
 import { assertEquals } from "../../test/assert.ts";
 import { testMessage } from "../../test/message_fixture.ts";
 import type { Message } from "../message/schema.ts";
-import { methodNamed } from "../methods/table.ts";
+import { methodNamed } from "../methods/registry.ts";
 import type { MethodDefinition, MethodResult, NodeServices } from "../methods/types.ts";
 import type { KvWrite } from "../store/kv_batcher.ts";
 import { ExecutorStoppedError } from "./executor.ts";

@@ -11,6 +11,7 @@ import type { IntakePort, ReplyListener } from "../input/intake_port.ts";
 import { startInputs } from "../input/start_inputs.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import type { CommandSpawn } from "../methods/command_environment.ts";
+import { Copies } from "../copy/copies.ts";
 import type { NodeServices } from "../methods/types.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Security } from "../security/security.ts";
@@ -67,6 +68,8 @@ export class Node implements NodeServices, IntakePort {
   readonly ready: Promise<void>;
   /** Where each message's log lines go. */
   readonly events: MessageEvents;
+  /** The node's file copies (REQCopySrc/REQCopyDst). */
+  readonly copies: Copies;
 
   /** The database, audit log and store journal, closed by `stop`; the stores over them. */
   #held: resources.NodeResources;
@@ -124,6 +127,7 @@ export class Node implements NodeServices, IntakePort {
       events: output.events,
     };
     this.#errors = new ErrorReporter(parts);
+    const copies = this.copies = new Copies({ ...parts, kv, onReply: (l) => this.onReply(l) });
     const replier = new Replier(parts);
     const outcomes = new PublishOutcomes({
       ...parts,
@@ -163,14 +167,8 @@ export class Node implements NodeServices, IntakePort {
       recovering: recovery.recovering,
     });
     this.#subscribers = new SubscriberStarter(parts);
-    this.#startServices = () => startServices({ ...parts, config, intake: this });
-    metrics.readFrom({
-      executor: () => ({ queued: executor.queued, running: executor.running }),
-      processes: () => supervisor.list(),
-      inflight: () => inflight.size,
-      ringBufferDepth: () => outbox.length,
-      helloSeen: () => this.hello.all(),
-    });
+    this.#startServices = () => startServices({ ...parts, config, intake: this, copies });
+    resources.readMetricsFrom(metrics, { executor, supervisor, stores, outbox });
     this.#nc = resources.connectNode(config, output.broker).then((nc) => this.#connection = nc);
     // Failure to connect is reported by whoever awaits the connection.
     this.#nc.catch(() => {});

@@ -22,6 +22,7 @@ import { StoreJournal } from "../store/store_journal.ts";
 import { IdempotencyKeys } from "../store/idempotency_keys.ts";
 import { DedupStore } from "../store/dedup_store.ts";
 import { HelloLog } from "../store/hello_log.ts";
+import type { Supervisor } from "./supervisor.ts";
 import { HelloStore } from "../store/hello_store.ts";
 import { InflightStore } from "../store/inflight_store.ts";
 import { KvBatcher } from "../store/kv_batcher.ts";
@@ -282,4 +283,32 @@ async function checkWritableFolder(flag: string, folder: string, mode: number): 
   } catch (err) {
     throw new Error(`-${flag} "${folder}" is not a writable folder: ${errorText(err)}`);
   }
+}
+
+/**
+ * Points the node's gauges at what they read when metrics are scraped.
+ *
+ * @example
+ * ```ts ignore
+ * import { readMetricsFrom } from "./node_resources.ts";
+ * readMetricsFrom(metrics, { executor, supervisor, stores, outbox });
+ * ```
+ */
+export function readMetricsFrom(
+  metrics: Metrics,
+  parts: {
+    executor: { queued: number; running: number };
+    supervisor: Supervisor;
+    stores: NodeStores;
+    outbox: { length: number };
+  },
+): void {
+  const { executor, supervisor, stores, outbox } = parts;
+  metrics.readFrom({
+    executor: () => ({ queued: executor.queued, running: executor.running }),
+    processes: () => supervisor.list(),
+    inflight: () => stores.inflight.size,
+    ringBufferDepth: () => outbox.length,
+    helloSeen: () => stores.hello.all(),
+  });
 }

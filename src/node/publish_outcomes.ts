@@ -9,7 +9,7 @@ import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import type { AuditLog } from "../audit.ts";
 import type { ReplyListener } from "../input/intake_port.ts";
 import type { Message } from "../message/schema.ts";
-import { methodNamed } from "../methods/table.ts";
+import { methodNamed } from "../methods/registry.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import type { CommandSpool } from "../methods/command_spool.ts";
 import type { MessageEvents } from "../log/message_events.ts";

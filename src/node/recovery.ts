@@ -6,7 +6,7 @@
  * @module
  */
 import type { Message } from "../message/schema.ts";
-import { methodNamed } from "../methods/table.ts";
+import { methodNamed } from "../methods/registry.ts";
 import type { CommandSpool } from "../methods/command_spool.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import type { DedupStore } from "../store/dedup_store.ts";
@@ -119,7 +119,7 @@ export class Recovery {
     for (const m of left) {
       const def = methodNamed(m.method);
       // Recorded in KV: marked done, or finished from its KV record by answerInterrupted.
-      if (!def?.runBeforeAck || await this.#deps.dedup.recorded(m.id)) continue;
+      if (def?.delivery !== "store" || await this.#deps.dedup.recorded(m.id)) continue;
       await this.#finish(m, def);
     }
     this.#deps.journal.leftHandled();
@@ -145,12 +145,13 @@ export class Recovery {
     const resumed = new Set<string>();
     for await (const record of this.#deps.dedup.interrupted()) {
       const def = methodNamed(record.message.method);
-      if (def?.runBeforeAck && record.dataKept) {
+      if (def?.delivery === "store" && record.dataKept) {
         // An append that already reached its file is not repeated (see appendOnce).
         await this.#finish(record.message, def);
         continue;
       }
-      const spooled = def?.spooled === true && this.#deps.spool !== undefined;
+      const spooled = (def?.spooled === true && this.#deps.spool !== undefined) ||
+        def?.resumable === true;
       if (
         def?.pooled && (!record.started || spooled) &&
         (record.dataKept || !record.message.isReply)

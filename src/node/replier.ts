@@ -54,7 +54,7 @@ export interface ReplierDeps {
  * @example
  * ```ts
  * import { Replier } from "./replier.ts";
- * import { methodNamed } from "../methods/table.ts";
+ * import { methodNamed } from "../methods/registry.ts";
  * import { testMessage } from "../../test/message_fixture.ts";
  * const sent: string[] = [];
  * const replier = new Replier({
@@ -137,7 +137,7 @@ export class Replier {
    * @example
    * ```ts
    * import { Replier } from "./replier.ts";
-   * import { methodNamed } from "../methods/table.ts";
+   * import { methodNamed } from "../methods/registry.ts";
    * import { testMessage } from "../../test/message_fixture.ts";
    * const errors: string[] = [];
    * const replier = new Replier({

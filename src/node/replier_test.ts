@@ -2,7 +2,7 @@ import { assertEquals, assertMatch } from "../../test/assert.ts";
 import { testMessage } from "../../test/message_fixture.ts";
 import { failureReportIdFor, replyIdFor } from "../message/id.ts";
 import type { Message } from "../message/schema.ts";
-import { methodNamed } from "../methods/table.ts";
+import { methodNamed } from "../methods/registry.ts";
 import type { MethodDefinition } from "../methods/types.ts";
 import type { KvWrite } from "../store/kv_batcher.ts";
 import { Replier } from "./replier.ts";

@@ -2,8 +2,8 @@
  * The optional services of a node, each started as a supervised process when its flag is
  * set: the Prometheus endpoint (-promHostAndPort), the read-only data folder over HTTP
  * (-exposeDataFolder), the hosted playbooks (-playbooksFolder), the hellos to central
- * (-startPubREQHello), on every node but central the trusted set's broadcasts, and on central
- * the operator's web page (-webListener).
+ * (-startPubREQHello), the listener of copy chunks (-startSubREQCopyDst), on every node but
+ * central the trusted set's broadcasts, and on central the operator's web page (-webListener).
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { listenToTrustBroadcasts, trustBroadcastSubject } from "../security/trus
 import { startWebPage, type WebPageDeps } from "../web/start_web_page.ts";
 import { type HelloTickerDeps, sayHello } from "./hello_ticker.ts";
 import type { Supervisor } from "./supervisor.ts";
+import type { Copies } from "../copy/copies.ts";
 
 /** What {@linkcode startServices} reads and starts processes through. */
 export interface ServicesDeps
@@ -40,6 +41,7 @@ export interface ServicesDeps
     | "startPubREQHello"
     | "webListener"
     | "databaseFolder"
+    | "startSubREQCopyDst"
   >;
   /**
    * Signs hellos; on a node, verifies and puts in force the trusted set's broadcasts; on
@@ -51,6 +53,8 @@ export interface ServicesDeps
     & Partial<WebPageDeps["security"]>;
   /** The metrics to serve; no registry when the node collects none. */
   metrics: Pick<Metrics, "registry">;
+  /** The node's copies, whose chunks it takes when -startSubREQCopyDst is set. */
+  copies?: Pick<Copies, "receiver">;
   /** Runs each service as a named, stoppable process. */
   supervisor: Pick<Supervisor, "start">;
   /** Reports an error line (local log and central). */
@@ -128,6 +132,10 @@ export async function startServices(deps: ServicesDeps): Promise<void> {
     const { intake, inflight, security } = deps;
     if (!intake || !inflight) throw new Error("-webListener: the node gave no intake to serve");
     await startWebPage({ config, intake, inflight, security: { registry: security.registry } });
+  }
+  if (config.startSubREQCopyDst && deps.copies) {
+    const receiver = deps.copies.receiver;
+    supervisor.start("listener", "REQCopyDst.chunks", (signal) => receiver.run(signal));
   }
   if (config.startPubREQHello > 0) {
     supervisor.start("ticker", "REQHello", (signal) =>

@@ -32,7 +32,7 @@ export interface SubscriberDeps {
   /** Persists that `message` was taken on; resolves once durable. */
   takeOn(message: Message): Promise<void>;
   /**
-   * Notes a store (`runBeforeAck`) in the journal instead of {@linkcode takeOn}: synchronous,
+   * Notes a store (delivery `store`) in the journal instead of {@linkcode takeOn}: synchronous,
    * no commit to wait for. False when it could not, and `takeOn` must record it.
    */
   noteStore?(message: Message): boolean;
@@ -282,7 +282,7 @@ export class Subscriber {
       this.#answer(msg, { id: m.id, ok: true, duplicate: true, ...chunk });
       return;
     }
-    if (this.definition.instant) {
+    if (this.definition.delivery === "instant") {
       // Run now; its reply and its "done" record are committed together, then it is ACKed.
       await turn;
       const ran = this.#deps.execute(m, this.definition);
@@ -292,10 +292,10 @@ export class Subscriber {
       return;
     }
     // Recorded before the ACK: a resend after a lost ACK, or after our restart, is a duplicate.
-    // For a store (runBeforeAck) the record is also its write-ahead entry: a restart between
+    // For a store the record is also its write-ahead entry: a restart between
     // record and store finishes the store instead of losing or repeating it. A store small
     // enough is noted in the journal instead, which needs no wait for a commit.
-    const noted = this.definition.runBeforeAck === true && this.#deps.noteStore?.(m) === true;
+    const noted = this.definition.delivery === "store" && this.#deps.noteStore?.(m) === true;
     if (!noted) {
       try {
         await this.#deps.takeOn(m);
@@ -307,7 +307,7 @@ export class Subscriber {
       }
     }
     await turn;
-    if (this.definition.runBeforeAck) {
+    if (this.definition.delivery === "store") {
       const ran = this.#deps.execute(m, this.definition);
       taken();
       await ran;

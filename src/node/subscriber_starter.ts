@@ -7,7 +7,7 @@
 import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import type { Config } from "../config.ts";
 import type { Message } from "../message/schema.ts";
-import { methodNamed, METHODS } from "../methods/table.ts";
+import { methodNamed, METHODS } from "../methods/registry.ts";
 import { type MethodDefinition, MethodError } from "../methods/types.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Security } from "../security/security.ts";

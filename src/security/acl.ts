@@ -1,12 +1,14 @@
 /**
  * Access control lists: which sender nodes may call which methods on this node, and for the
- * command methods which executables and arguments, for `REQTailFile` which paths, and for
- * `REQHttpGet` which hosts.
+ * methods that touch something (their `access` in the method table) which executables and
+ * arguments, which files and which hosts.
  *
  * @module
  */
 import { resolve } from "node:path";
 import { z } from "npm:zod@4.6.7";
+import { methodsAccessing, methodSpec, methodsWhere } from "../methods/table.ts";
+import type { AccessKind } from "../methods/spec.ts";
 
 /** One allowed command: `executable` as spawned (or `*`), and optional per-argument patterns. */
 export const commandRuleSchema = z.object({
@@ -19,17 +21,19 @@ export const commandRuleSchema = z.object({
   args: z.array(z.string()).optional(),
 }).strict();
 
-/** One rule: senders × methods, with what the command, tail and HTTP methods may touch. */
+/** One rule: senders × methods, with what the methods that touch something may touch. */
 export const aclRuleSchema = z.object({
   /** Sender node names, or `*` for any node whose signature checks out. */
   from: z.array(z.string().min(1)).min(1),
   /** Method names, or `*` for every method. */
   methods: z.array(z.string().min(1)).min(1),
-  /** For `REQCliCommand`/`REQCliCommandCont`: allowed commands; none when absent. */
+  /** For methods that run commands (`REQCliCommand`…): allowed commands; none when absent. */
   commands: z.array(commandRuleSchema).optional(),
-  /** For `REQTailFile`: absolute files or folders that may be read; none when absent. */
+  /** For methods that read a file (`REQTailFile`…): absolute files or folders; none when absent. */
   paths: z.array(z.string().startsWith("/", "must be an absolute path")).optional(),
-  /** For `REQHttpGet`: hosts (`example.com`, `example.com:8080`) or `*`; none when absent. */
+  /** For methods that write a file: absolute files or folders; none when absent. */
+  writePaths: z.array(z.string().startsWith("/", "must be an absolute path")).optional(),
+  /** For methods that fetch a URL (`REQHttpGet`): hosts (`example.com:8080`) or `*`. */
   hosts: z.array(z.string().min(1)).optional(),
 }).strict();
 
@@ -46,23 +50,24 @@ export type AclRule = z.infer<typeof aclRuleSchema>;
 /** A versioned ACL. */
 export type Acl = z.infer<typeof aclSchema>;
 
-/** Methods that run a program named by `methodArgs`. */
-export const COMMAND_METHODS: ReadonlySet<string> = new Set(["REQCliCommand", "REQCliCommandCont"]);
+/** Methods that run a program named by `methodArgs` (access `command` in the method table). */
+export const COMMAND_METHODS: ReadonlySet<string> = new Set(methodsAccessing("command"));
 
 /** Methods any node may call by default: the replies, logs and liveness every fleet needs. */
-export const HARMLESS_METHODS: readonly string[] = [
-  "REQToFile",
-  "REQToFileAppend",
-  "REQToConsole",
-  "REQHello",
-  "REQErrorLog",
-  "REQPing",
-  "REQPong",
-];
+export const HARMLESS_METHODS: readonly string[] = methodsWhere((m) => m.openByDefault === true);
+
+/** The rule field that lists what each kind of access may touch. */
+export const ACCESS_RULE_FIELDS = {
+  command: "commands",
+  read: "paths",
+  write: "writePaths",
+  url: "hosts",
+} as const satisfies Record<AccessKind, keyof AclRule>;
 
 /**
  * The ACL a node has before central sends one (version 0): only central may call anything
- * (commands, tails, HTTP gets, op commands); every node may call the harmless methods.
+ * (commands, files read or written, HTTP gets, op commands); every node may call the harmless
+ * methods.
  *
  * @example
  * ```ts
@@ -79,6 +84,7 @@ export function defaultAcl(centralNodeName: string): Acl {
         methods: ["*"],
         commands: [{ executable: "*" }],
         paths: ["/"],
+        writePaths: ["/"],
         hosts: ["*"],
       },
       { from: ["*"], methods: [...HARMLESS_METHODS] },
@@ -92,7 +98,7 @@ export interface AclRequest {
   method: string;
   /** The command as it would be spawned (after `{{STEWARD_DATA}}` substitution). */
   argv?: readonly string[];
-  /** `REQTailFile`'s path, `REQHttpGet`'s URL. */
+  /** The file or URL a method reading, writing or fetching names (its access `arg`). */
   target?: string;
 }
 
@@ -158,24 +164,25 @@ export function checkAcl(acl: Acl, self: string, request: AclRequest): string | 
   if (rules.length === 0) {
     return `${prefix}node ${request.fromNode} may not call ${request.method}`;
   }
-  if (COMMAND_METHODS.has(request.method)) {
+  const access = methodSpec(request.method)?.access;
+  if (!access) return undefined;
+  if (access.kind === "command") {
     const argv = request.argv ?? [];
     if (rules.some((r) => r.commands?.some((c) => commandAllowed(c, argv)))) return undefined;
     return `${prefix}node ${request.fromNode} may not run ${JSON.stringify(argv)} with ` +
       request.method;
   }
-  if (request.method === "REQTailFile") {
-    const path = request.target ?? "";
-    if (!path.startsWith("/")) {
-      return `${prefix}REQTailFile needs an absolute path, got ${JSON.stringify(path)}`;
-    }
-    if (rules.some((r) => r.paths?.some((a) => pathAllowed(a, path)))) return undefined;
-    return `${prefix}node ${request.fromNode} may not tail ${JSON.stringify(path)}`;
+  const target = request.target ?? "";
+  if (access.kind === "url") {
+    if (rules.some((r) => r.hosts && hostAllowed(r.hosts, target))) return undefined;
+    return `${prefix}node ${request.fromNode} may not ${access.verb ?? "fetch"} ` +
+      JSON.stringify(target);
   }
-  if (request.method === "REQHttpGet") {
-    const url = request.target ?? "";
-    if (rules.some((r) => r.hosts && hostAllowed(r.hosts, url))) return undefined;
-    return `${prefix}node ${request.fromNode} may not fetch ${JSON.stringify(url)}`;
+  if (!target.startsWith("/")) {
+    return `${prefix}${request.method} needs an absolute path, got ${JSON.stringify(target)}`;
   }
-  return undefined;
+  const field = ACCESS_RULE_FIELDS[access.kind];
+  if (rules.some((r) => r[field]?.some((a) => pathAllowed(a, target)))) return undefined;
+  return `${prefix}node ${request.fromNode} may not ${access.verb ?? access.kind} ` +
+    JSON.stringify(target);
 }

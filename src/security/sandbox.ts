@@ -6,7 +6,9 @@
  */
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { Config } from "../config.ts";
-import type { Acl } from "./acl.ts";
+import { ACCESS_RULE_FIELDS, type Acl } from "./acl.ts";
+import type { AccessKind } from "../methods/spec.ts";
+import { methodsAccessing } from "../methods/table.ts";
 import { fileURLToPath } from "node:url";
 import { SPAWN_WORKER_MODULES } from "../methods/spawn_thread.ts";
 
@@ -63,10 +65,29 @@ function which(name: string, path: string): string[] {
 }
 
 /**
+ * What the ACL lets the methods of the table touch, by kind of access: the values of the rule
+ * field each kind is judged by (`ACCESS_RULE_FIELDS`), from every rule. Only kinds some method
+ * of the table has are granted: a rule field no method uses opens nothing.
+ */
+function aclGrants(acl: Acl): Record<AccessKind, string[]> {
+  const grants: Record<AccessKind, string[]> = { command: [], read: [], write: [], url: [] };
+  for (const kind of Object.keys(grants) as AccessKind[]) {
+    if (methodsAccessing(kind).length === 0) continue;
+    const field = ACCESS_RULE_FIELDS[kind];
+    grants[kind] = acl.rules.flatMap((r) =>
+      field === "commands" ? (r.commands ?? []).map((c) => c.executable) : r[field] ?? []
+    );
+  }
+  return grants;
+}
+
+/**
  * Derives the narrowest permissions for an agent: its own folders for reading and writing, the
- * files it reads to reach the broker, the paths `REQTailFile` may read, the broker and its own
- * listeners (plus `REQHttpGet`'s hosts) on the network, and only the executables the ACL
- * permits (named as the ACL names them, plus where `PATH` resolves a bare name).
+ * files it reads to reach the broker, the paths the ACL lets methods read (and write: read and
+ * write), the broker and its own listeners (plus the hosts methods may fetch from) on the
+ * network, and only the executables the ACL permits (named as the ACL names them, plus where
+ * `PATH` resolves a bare name). Which rule field grants what follows the access each method
+ * declares in the method table.
  *
  * @example
  * ```ts
@@ -94,9 +115,10 @@ export function sandboxFor(input: SandboxInput): Sandbox {
     config.approvedKeysFolder,
   ]
     .filter((p) => p !== "").map(abs);
-  const tailPaths = acl.rules.flatMap((r) => r.paths ?? []);
-  const hosts = acl.rules.flatMap((r) => r.hosts ?? []);
-  const executables = acl.rules.flatMap((r) => r.commands ?? []).map((c) => c.executable);
+  const granted = aclGrants(acl);
+  const tailPaths = [...granted.read, ...granted.write];
+  const hosts = granted.url;
+  const executables = granted.command;
   const playbooks = config.playbooksFolder ? [abs(config.playbooksFolder)] : [];
 
   const read: Grant = tailPaths.includes("/") ? true : [
@@ -130,7 +152,8 @@ export function sandboxFor(input: SandboxInput): Sandbox {
     if (playbooks.length > 0) run.push(Deno.execPath());
   }
   const unique = (g: Grant): Grant => g === true ? true : [...new Set(g)];
-  return { read: unique(read), write: unique(own), net: unique(net), run: unique(run) };
+  const write: Grant = granted.write.includes("/") ? true : [...own, ...granted.write];
+  return { read: unique(read), write: unique(write), net: unique(net), run: unique(run) };
 }
 
 /**

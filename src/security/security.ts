@@ -9,7 +9,8 @@ import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
 import type { Config } from "../config.ts";
 import type { InputMessage, Message } from "../message/schema.ts";
 import { substituteData } from "../methods/substitute_data.ts";
-import { checkAcl, COMMAND_METHODS } from "./acl.ts";
+import { checkAcl } from "./acl.ts";
+import { methodSpec, methodsWhere } from "../methods/table.ts";
 import { APPROVED_KEYS_FOLDER, ApprovedKeysFolder } from "./approved_keys.ts";
 import { AclStore } from "./acl_store.ts";
 import { type KeyRecord, KeyRegistry, type TrustedSet } from "./key_registry.ts";
@@ -36,16 +37,14 @@ import {
 } from "./trust_broadcast.ts";
 
 /** Methods only central may call, whatever the ACL says: they change who is trusted. */
-export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set([
-  "REQTrustedKeys",
-  "REQAclUpdate",
-  "REQKeyApprove",
-  "REQKeyRevoke",
-  "REQKeyList",
-]);
+export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set(
+  methodsWhere((m) => m.onlyFrom === "central"),
+);
 
 /** Methods a node accepts only from itself (its operator, through its socket). */
-export const SELF_ONLY_METHODS: ReadonlySet<string> = new Set(["REQKeyRotate"]);
+export const SELF_ONLY_METHODS: ReadonlySet<string> = new Set(
+  methodsWhere((m) => m.onlyFrom === "self"),
+);
 
 /** What {@linkcode Security.open} needs besides the database. */
 export interface SecurityOptions {
@@ -298,30 +297,35 @@ export class Security {
     const secret = this.#namesSecret(message);
     if (secret) return secret;
     if (options.authoredHere && await options.authoredHere()) return undefined;
-    const isCommand = COMMAND_METHODS.has(message.method);
+    const access = methodSpec(message.method)?.access;
     return checkAcl(this.acl.current, this.#config.nodeName, {
       fromNode: message.fromNode,
       method: message.method,
-      argv: isCommand ? substituteData(message.methodArgs, message.data) : undefined,
-      target: isCommand ? undefined : message.methodArgs[0],
+      argv: access?.kind === "command"
+        ? substituteData(message.methodArgs, message.data)
+        : undefined,
+      target: access && access.kind !== "command" ? message.methodArgs[access.arg] : undefined,
     });
   }
 
   /**
    * Why `message` is refused for naming the agent's secrets (keys, seeds, config and database
-   * folders): always as a tailed path; as a command's argument under the default ACL, where the
-   * ACL itself allows any command. Best effort for commands: SECURITY.md says what it stops.
+   * folders): always as a file read or written; as a command's argument under the default ACL,
+   * where the ACL itself allows any command. Best effort for commands: SECURITY.md says what it
+   * stops.
    */
   #namesSecret(message: Message): string | undefined {
     const self = this.#config.nodeName;
-    if (message.method === "REQTailFile") {
-      const path = message.methodArgs[0] ?? "";
+    const access = methodSpec(message.method)?.access;
+    if (access?.kind === "read" || access?.kind === "write") {
+      const path = message.methodArgs[access.arg] ?? "";
       const secret = this.#secrets.named(path);
       if (!secret) return undefined;
-      return `refused on ${self}: REQTailFile of ${JSON.stringify(path)} names the agent's ` +
-        `secret ${secret}; the agent's keys, seeds, config and database are never tailed`;
+      return `refused on ${self}: ${message.method} of ${JSON.stringify(path)} names the ` +
+        `agent's secret ${secret}; the agent's keys, seeds, config and database are never ` +
+        `${access.kind === "read" ? "read" : "written"} by a method`;
     }
-    if (!COMMAND_METHODS.has(message.method) || this.acl.current.version !== 0) return undefined;
+    if (access?.kind !== "command" || this.acl.current.version !== 0) return undefined;
     const found = this.#secrets.inCommand(substituteData(message.methodArgs, message.data));
     if (!found) return undefined;
     return `refused on ${self}: ${message.method} argument ${JSON.stringify(found.word)} ` +

@@ -68,11 +68,12 @@ Deno.test(
       const central = fleet.get("central");
       const before = await scrape(centralPort);
       assertEquals(before.value("steward_messages_accepted_total", { method: "REQPing" }), 0);
-      // Every kind is exported, even with nothing running; the socket and /metrics listen.
+      // Every kind is exported, even with nothing running; the socket, /metrics and the copy
+      // chunks (-startSubREQCopyDst) listen.
       // Exported at 0 with no method running; ship1's hello (every second) may be running.
       assert(before.has("steward_processes", { kind: "method" }), "method processes exported");
       assert(before.value("steward_processes", { kind: "method" }) <= 1);
-      assertEquals(before.value("steward_processes", { kind: "listener" }), 2);
+      assertEquals(before.value("steward_processes", { kind: "listener" }), 3);
       assert(before.value("steward_processes", { kind: "subscriber" }) >= 8);
       assert(before.has("steward_process_resident_memory_bytes"), "default process metrics");
 
