@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { abortable } from "../node/abortable.ts";
 import { createHash, type Hash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { headers, type Msg, type NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
@@ -137,7 +138,8 @@ export class CopyReceiver {
     for await (const copy of this.#states.all()) {
       if (!copy.done && copy.deadline < Date.now()) await this.#drop(copy, "timeout");
     }
-    const nc = await this.#deps.connection();
+    // A node stopped before it ever reached the broker must not wait for it.
+    const nc = await abortable(this.#deps.connection(), signal);
     const sub = nc.subscribe(chunkSubject(this.#deps.nodeName));
     const stop = () => sub.unsubscribe();
     signal.addEventListener("abort", stop, { once: true });

@@ -13,6 +13,7 @@
  * @module
  */
 import type { NatsConnection } from "npm:@nats-io/transport-node@3.4.0";
+import { abortable } from "../node/abortable.ts";
 import type { NodeKeys } from "./node_keys.ts";
 import type { TrustedSet } from "./key_registry.ts";
 import { signedJson, verifyMessage } from "./signature.ts";
@@ -131,7 +132,8 @@ export async function listenToTrustBroadcasts(
   deps: TrustListenerDeps,
   signal: AbortSignal,
 ): Promise<void> {
-  const nc = await deps.connection();
+  // A node stopped before it ever reached the broker must not wait for it.
+  const nc = await abortable(deps.connection(), signal);
   let waiting: Uint8Array | undefined;
   let working: Promise<void> | undefined;
   let saidAt = -Infinity;
