@@ -4,7 +4,8 @@
  * starts a fleet (as the scale section does), makes its first contact with one ping to all,
  * waits `STEWARD_PROFILE_SETTLE` seconds (default 20), then fans `runs` pings out to all and
  * prints central's and the hosts' CPU per node reached. The hosts' profiles (and central's,
- * with `--cpu-prof`) land in `<dir>`; `scripts/bench/profile_commands.ts` has the summariser.
+ * with `--cpu-prof`) land in `<dir>` (`-`: no profiles, only the CPU figures);
+ * `scripts/bench/cpu_profile.ts` has the summariser.
  *
  * @module
  */
@@ -24,7 +25,7 @@ const broker = await Broker.start();
 const names = Array.from({ length: nodes }, (_, i) => `scale${String(i + 1).padStart(5, "0")}`);
 const central = await startLocalNode("scalecentral", broker.address, dir, "scalecentral");
 const hosts = await startNodeHosts(names, Number(hostsArg), broker.address, dir, "scalecentral", {
-  profileDir,
+  profileDir: profileDir === "-" ? undefined : profileDir,
 });
 /** CPU seconds of every process whose command line names this run's folder (the hosts). */
 async function hostsCpu(): Promise<number> {
