@@ -18,6 +18,9 @@ export interface Memory {
   peakMb: number;
 }
 
+/** How much of an agent's output is kept. */
+const OUTPUT_KEPT = 64 * 1024;
+
 /**
  * Reads VmRSS and VmHWM of process `pid` from /proc (Linux).
  *
@@ -120,10 +123,17 @@ export class AgentProcess {
     this.#output = "";
     const marker = `steward ${this.name}: ready`;
     const ready = Promise.withResolvers<void>();
+    let started = false;
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        this.#output += chunk;
-        if (this.#output.includes(marker)) ready.resolve();
+        // Only the last 64 KiB are kept (for the error of an agent that exits): the agents log a
+        // line per message event, and searching all of it for each chunk made this process,
+        // the benchmark's client, quadratically slower (a 4 ms round trip measured as 18 ms).
+        this.#output = (this.#output + chunk).slice(-OUTPUT_KEPT);
+        if (!started && this.#output.includes(marker)) {
+          started = true;
+          ready.resolve();
+        }
       }
     };
     Promise.all([collect(child.stdout), collect(child.stderr)]).then(() =>
