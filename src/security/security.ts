@@ -30,11 +30,7 @@ import type { ChunkSeal, ChunkSealFields } from "../node/chunk_seal.ts";
 import { TrustedKeys, trustedSetSchema } from "./trusted_keys.ts";
 import { DistributionPacer } from "./distribution_pacer.ts";
 import { FleetSends } from "./fleet_sends.ts";
-import {
-  readTrustBroadcast,
-  trustBroadcastSubject,
-  trustBroadcastText,
-} from "./trust_broadcast.ts";
+import { publishTrustBroadcast, readTrustBroadcast } from "./trust_broadcast.ts";
 
 /** Methods only central may call, whatever the ACL says: they change who is trusted. */
 export const CENTRAL_ONLY_METHODS: ReadonlySet<string> = new Set(
@@ -654,19 +650,16 @@ export class Security {
   }
 
   /** Central: publishes `set` to every node at once; false when it could not. */
-  async #broadcast(set: TrustedSet): Promise<boolean> {
+  #broadcast(set: TrustedSet): Promise<boolean> {
     const nc = this.#options.connected?.();
-    if (!nc || nc.isClosed()) return false;
-    const text = encoder.encode(await trustBroadcastText(set, this.#config.nodeName, this.keys));
-    // Bigger than the broker takes in one message: each node is sent it alone, in chunks.
-    const limit = Math.min(this.#config.maxMessageSize, nc.info?.max_payload ?? Infinity);
-    if (text.length > limit) return false;
-    try {
-      nc.publish(trustBroadcastSubject(this.#config.nodeName), text);
-      return true;
-    } catch {
-      return false; // Closed meanwhile, or refused: sent the reliable way instead.
-    }
+    if (!nc) return Promise.resolve(false);
+    return publishTrustBroadcast(
+      nc,
+      set,
+      this.#config.nodeName,
+      this.keys,
+      this.#config.maxMessageSize,
+    );
   }
 
   /**

@@ -49,6 +49,35 @@ export function trustBroadcastText(
   return signedJson({ kind: "trustedSet", fromNode: central, data: JSON.stringify(set) }, keys);
 }
 
+/**
+ * Central: signs `set` and publishes it to every node on `nc`; false, having sent nothing, when
+ * the connection is closed or the set is bigger than one message may be (`maxBytes`, and the
+ * broker's max payload): it is then to be sent to each node alone, in chunks.
+ *
+ * @example
+ * ```ts ignore
+ * import { publishTrustBroadcast } from "./trust_broadcast.ts";
+ * if (!(await publishTrustBroadcast(nc, set, "central", keys, 8 << 20))) sendToEach(set);
+ * ```
+ */
+export async function publishTrustBroadcast(
+  nc: NatsConnection,
+  set: TrustedSet,
+  central: string,
+  keys: NodeKeys,
+  maxBytes: number,
+): Promise<boolean> {
+  if (nc.isClosed()) return false;
+  const text = new TextEncoder().encode(await trustBroadcastText(set, central, keys));
+  if (text.length > Math.min(maxBytes, nc.info?.max_payload ?? Infinity)) return false;
+  try {
+    nc.publish(trustBroadcastSubject(central), text);
+    return true;
+  } catch {
+    return false; // Closed meanwhile, or refused: sent the reliable way instead.
+  }
+}
+
 /** What {@linkcode readTrustBroadcast} checks a broadcast against. */
 export interface TrustBroadcastCheck {
   /** Central's name: a broadcast must say it comes from it. */
