@@ -70,12 +70,19 @@ export interface CopyReport {
   seconds: number;
 }
 
-/** What a copy counts as it goes: chunks sent again, resumptions, chunks sent at least once. */
+/**
+ * What a copy counts as it goes: chunks sent again, resumptions, chunks sent at least once, and
+ * the chunks waiting to be tried again (no answer came).
+ */
 interface Stats {
   resent: Set<number>;
   resumptions: number;
   sent: Set<number>;
+  retrying: Set<number>;
 }
+
+/** Runs `step` once the steps queued before it have settled. */
+type InTurn = <T>(step: () => Promise<T>) => Promise<T>;
 
 /** True for a request nobody was listening for (the destination is away): nothing arrived. */
 function isNoResponders(err: unknown): boolean {
@@ -130,9 +137,22 @@ export class CopySender {
     const { signal } = options;
     const began = performance.now();
     const count = chunkCount(plan.size, plan.chunkBytes);
-    const stats: Stats = { resent: new Set(), resumptions: 0, sent: new Set() };
+    const stats: Stats = {
+      resent: new Set(),
+      resumptions: 0,
+      sent: new Set(),
+      retrying: new Set(),
+    };
+    // Requests leave in the order they were made: sealing a chunk awaits work off the thread
+    // that may end out of order, and the destination takes chunks strictly in order only.
+    let lane: Promise<unknown> = Promise.resolve();
+    const inTurn: InTurn = (step) => {
+      const turn = lane.then(step);
+      lane = turn.catch(() => {});
+      return turn;
+    };
     const ask = (op: CopyOp, index: number, data: Uint8Array) =>
-      this.#ask(order, stats, { op, index, count, data }, signal);
+      this.#ask(order, stats, { op, index, count, data }, inTurn, signal);
     const refusal = await this.#deps.announce(order);
     let answer = await ask("status", count, new Uint8Array());
     for (let tries = 1; answer.unknown; tries++) {
@@ -162,7 +182,9 @@ export class CopySender {
       const inflight: { index: number; data: Uint8Array; answer: Promise<CopyAnswer> }[] = [];
       let lastProgress = 0;
       while (confirmed < count) {
-        while (inflight.length < WINDOW && sending < count) {
+        // No new chunk overtakes one waiting to be tried again: it would arrive first and be
+        // refused, and all behind it sent again.
+        while (inflight.length < WINDOW && sending < count && stats.retrying.size === 0) {
           const index = sending++;
           const data = await readChunk(
             file,
@@ -177,7 +199,10 @@ export class CopySender {
         const head = inflight.shift()!;
         const reply = await head.answer;
         if (reply.error) throw new CopyError(reply.error);
-        if (reply.next === head.index + 1 && head.index === confirmed) {
+        // Taken when the destination holds everything before `next`, beyond this chunk: the
+        // answer to a duplicate (a retry the client buffered through a broker outage and sent
+        // twice) says so too, and is no reason to go back.
+        if (reply.next > head.index && head.index === confirmed) {
           whole.update(head.data);
           confirmed++;
           this.#deps.metrics.copyBytes.inc({ role: "source" }, head.data.length);
@@ -250,11 +275,13 @@ export class CopySender {
     order: CopyOrder,
     stats: Stats,
     req: { op: CopyOp; index: number; count: number; data: Uint8Array },
+    inTurn: InTurn,
     signal: AbortSignal,
   ): Promise<CopyAnswer> {
     const { nodeName: self, security } = this.#deps;
     const subject = chunkSubject(order.dstNode);
-    const sha256 = await sha256Hex(req.data);
+    // Hashed in turn too: the request made first must reach the lane first.
+    const sha256 = inTurn(() => sha256Hex(req.data));
     // An answer lost with a destination that died is waited for this long before the chunk
     // goes again: 2 s plus four times its transfer at the cap (8 MiB/s when there is none).
     // The finish waits for the destination to hash the whole file (at 20 MB/s or more).
@@ -272,23 +299,27 @@ export class CopySender {
     for (;;) {
       signal.throwIfAborted();
       try {
-        const nc = await this.#deps.connection();
-        const h = headers();
-        h.set(COPY_OP_HEADER, req.op);
-        h.set(
-          CHUNK_SEAL_HEADER,
-          await security.sealChunk({
-            id: order.plan.copyId,
-            index: req.index,
-            count: req.count,
-            total: order.plan.size,
-            fromNode: self,
-            toNode: order.dstNode,
-            subject,
-            sha256,
-          }),
-        );
-        const reply = await nc.request(subject, req.data, { timeout, headers: h }).then(
+        // Published (synchronously, by `request`) in turn; the answer is awaited outside it.
+        const sent = await inTurn(async () => {
+          const nc = await this.#deps.connection();
+          const h = headers();
+          h.set(COPY_OP_HEADER, req.op);
+          h.set(
+            CHUNK_SEAL_HEADER,
+            await security.sealChunk({
+              id: order.plan.copyId,
+              index: req.index,
+              count: req.count,
+              total: order.plan.size,
+              fromNode: self,
+              toNode: order.dstNode,
+              subject,
+              sha256: await sha256,
+            }),
+          );
+          return { reply: nc.request(subject, req.data, { timeout, headers: h }) };
+        });
+        const reply = await sent.reply.then(
           (r) => (sentOnce(req.index), r),
           (err) => {
             if (!isNoResponders(err)) sentOnce(req.index); // It may have arrived.
@@ -306,6 +337,7 @@ export class CopySender {
           seal.subject !== answerSubject(self) || seal.sha256 !== await sha256Hex(reply.data)
         ) throw new Error("an answer sealed for another copy");
         const answer = copyAnswerSchema.parse(JSON.parse(decoder.decode(reply.data)));
+        stats.retrying.delete(req.index);
         if (interrupted) {
           stats.resumptions++;
           this.#deps.metrics.copyResumptions.inc({ role: "source" });
@@ -313,6 +345,7 @@ export class CopySender {
         return answer;
       } catch {
         interrupted = true;
+        if (req.op === "chunk") stats.retrying.add(req.index);
         await sleep(1000, signal);
       }
     }

@@ -39,7 +39,7 @@ Deno.test(
       assert(m, r.output);
       // The chunks in flight when ship1 died (four, and those sent after one of them before
       // its refusal came back) go twice: far fewer than the 32 or more that had arrived.
-      assert(Number(m[1]) < 16, `${m[1]} chunks sent again`);
+      assert(Number(m[1]) < 16, `${m[1]} chunks sent again: ${r.output}`);
       assert(Number(m[2]) >= 1, "the copy went on after an interruption");
       steward.close();
     } finally {
@@ -73,7 +73,7 @@ Deno.test(
       assertEquals(sha256(await Deno.readFile(join(inbox, "big.bin"))), sha256(content));
       const m = /64 chunks \((\d+) sent again\), (\d+) resumptions/.exec(r.output);
       assert(m, r.output);
-      assert(Number(m[1]) < 16, `${m[1]} chunks sent again`);
+      assert(Number(m[1]) < 16, `${m[1]} chunks sent again: ${r.output}`);
       assert(Number(m[2]) >= 1, "the copy went on from where it stood");
       steward.close();
     } finally {
@@ -108,7 +108,9 @@ Deno.test(
       assertEquals(sha256(await Deno.readFile(join(ship1.dir, "big.bin"))), sha256(content));
       const m = /64 chunks \((\d+) sent again\), (\d+) resumptions/.exec(r.output);
       assert(m, r.output);
-      assert(Number(m[1]) < 16, `${m[1]} chunks sent again`);
+      // The four in flight when the broker went: tried again in order once it is back, with
+      // nothing sent past them before they are answered.
+      assert(Number(m[1]) < 8, `${m[1]} chunks sent again: ${r.output}`);
       assert(Number(m[2]) >= 1, "the copy went on after the outage");
       steward.close();
     } finally {
