@@ -246,13 +246,17 @@ try {
       const runs = [];
       const floors: number[] = [];
       const groupFloors: number[] = [];
+      const spoolFloors: number[] = [];
       const setsid = await sessionLeader();
+      const spool = await Deno.makeTempDir({ prefix: "steward-bench-spool-" });
       for (let i = 0; i < SIZES.cliRuns; i++) {
         runs.push(await commandRun(pair, 1000));
         // The same spawns in this process at the agent's concurrency, right after each run.
         floors.push(await spawnFloor(1000, pair.concurrency));
         if (setsid) groupFloors.push(await spawnFloor(1000, pair.concurrency, setsid));
+        if (setsid) spoolFloors.push(await spawnFloor(1000, pair.concurrency, setsid, spool));
       }
+      await Deno.remove(spool, { recursive: true });
       log("single commands through the socket");
       const rtt = await commandRoundTrips(pair, 50);
       Object.assign(r, {
@@ -261,6 +265,7 @@ try {
         cli_first_reply_ms: median(runs.map((x) => x.firstReplyMs)),
         spawn_floor_s: median(floors),
         ...(groupFloors.length ? { group_spawn_floor_s: median(groupFloors) } : {}),
+        ...(spoolFloors.length ? { spool_spawn_floor_s: median(spoolFloors) } : {}),
         cli1000_concurrency: pair.concurrency,
         // VmHWM after the first run on fresh agents: the peak of start-up and those 1000.
         cli1000_peak_rss_central_mb: runs[0].central.peakMb,

@@ -7,6 +7,7 @@
  * @module
  */
 import { maxConcurrentMethods } from "../../src/node/executor.ts";
+import { SPOOL_SCRIPT } from "../../src/methods/command_spool.ts";
 import { AgentProcess, type Memory } from "./agent_process.ts";
 import { LineCounter } from "./line_counter.ts";
 import { writeToSocket } from "./socket_client.ts";
@@ -99,7 +100,9 @@ export async function runBounded(
  * process, at most `concurrency` at once; returns the seconds they took. With `leader` (the
  * agent's `setsid`), each `echo` is started through it, as the agent starts a command so that it
  * leads its own process group: the floor of commands that a timeout can kill with all they
- * started.
+ * started. With `spool` too (a folder), each goes through the command spool's wrapper as well
+ * (`setsid sh -c SPOOL_SCRIPT <folder>/<n> echo x`, its output and exit status read back from
+ * the files): the spawns a spooled command costs the agent, three executables each.
  *
  * @example
  * ```ts
@@ -111,12 +114,27 @@ export async function spawnFloor(
   count: number,
   concurrency: number,
   leader?: string,
+  spool?: string,
 ): Promise<number> {
-  const [command, ...args] = leader ? [leader, "echo", "x"] : ["echo", "x"];
+  let n = 0;
+  const argv = (): string[] => {
+    if (!leader) return ["echo", "x"];
+    if (!spool) return [leader, "echo", "x"];
+    const folder = `${spool}/${n++}`;
+    Deno.mkdirSync(folder, { recursive: true });
+    return [leader, "sh", "-c", SPOOL_SCRIPT, folder, "echo", "x"];
+  };
   const t0 = performance.now();
   await runBounded(count, concurrency, async () => {
+    const [command, ...args] = argv();
     const out = await new Deno.Command(command, { args, stdin: "null" }).output();
     if (!out.success) throw new Error("spawn floor: echo failed");
+    if (spool) {
+      const folder = args[3];
+      if (Deno.readTextFileSync(`${folder}/code`) !== "0\n") throw new Error("spool: no code");
+      Deno.readTextFileSync(`${folder}/out`);
+      Deno.removeSync(folder, { recursive: true });
+    }
   });
   return (performance.now() - t0) / 1000;
 }

@@ -34,6 +34,7 @@ const ROWS: [label: string, key: string, unit: string][] = [
   ["1000 echo commands socket→file: first / median", "cli1000_first_s|cli1000_s", "s"],
   ["  spawn floor (same spawns, same concurrency)", "spawn_floor_s", "s"],
   ["  the same, each leading its group (setsid)", "group_spawn_floor_s", "s"],
+  ["  the same through the spool's wrapper (setsid sh)", "spool_spawn_floor_s", "s"],
   ["  the 1000 commands with -commandSpool=false", "cli1000_unspooled_s", "s"],
   ["  commands ship1 runs at once", "cli1000_concurrency", ""],
   ["  first reply in the file", "cli_first_reply_ms", "ms"],
