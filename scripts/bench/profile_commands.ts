@@ -54,10 +54,20 @@ try {
   await Promise.all(traces.map((t) => t.status));
   await Promise.all([pair.central.stop(), pair.ship.stop()]);
   for (const agent of [pair.central, pair.ship]) {
+    // One profile per thread (the agent's and its spawn worker's): the largest is the agent's.
+    const files = [];
     for await (const f of Deno.readDir(join(agent.dir, "prof"))) {
-      const target = join(out, `${mode}-${agent.name}.cpuprofile`);
+      const info = await Deno.stat(join(agent.dir, "prof", f.name)).catch(() => undefined);
+      if (info) files.push({ name: f.name, size: info.size });
+    }
+    files.sort((a, b) => b.size - a.size);
+    for (const [i, f] of files.entries()) {
+      const target = join(out, `${mode}-${agent.name}${i ? `-thread${i}` : ""}.cpuprofile`);
       await Deno.copyFile(join(agent.dir, "prof", f.name), target);
-      summarize(agent.name, JSON.parse(await Deno.readTextFile(target)));
+      summarize(
+        `${agent.name}${i ? ` thread ${i}` : ""}`,
+        JSON.parse(await Deno.readTextFile(target)),
+      );
     }
   }
   console.log(`profiles in ${out}`);
