@@ -267,6 +267,10 @@ try {
         ...(groupFloors.length ? { group_spawn_floor_s: median(groupFloors) } : {}),
         ...(spoolFloors.length ? { spool_spawn_floor_s: median(spoolFloors) } : {}),
         cli1000_concurrency: pair.concurrency,
+        // CPU per command (ms), median over the runs: where the machine's two cores went.
+        cli1000_cpu_central_ms: median(runs.map((x) => x.cpuPerCommand.central)),
+        cli1000_cpu_ship1_ms: median(runs.map((x) => x.cpuPerCommand.ship)),
+        cli1000_cpu_commands_ms: median(runs.map((x) => x.cpuPerCommand.commands)),
         // VmHWM after the first run on fresh agents: the peak of start-up and those 1000.
         cli1000_peak_rss_central_mb: runs[0].central.peakMb,
         cli1000_peak_rss_ship1_mb: runs[0].ship.peakMb,

@@ -21,6 +21,28 @@ export interface Memory {
 /** How much of an agent's output is kept. */
 const OUTPUT_KEPT = 64 * 1024;
 
+/** CPU time of a process, in ms: its own, and that of its children it has reaped. */
+export interface CpuTime {
+  selfMs: number;
+  childrenMs: number;
+}
+
+/**
+ * Reads the CPU time of process `pid` from `/proc/<pid>/stat` (Linux; clock ticks of 10 ms).
+ *
+ * @example
+ * ```ts
+ * import { cpuOf } from "./agent_process.ts";
+ * console.log(cpuOf(Deno.pid).selfMs >= 0);
+ * ```
+ */
+export function cpuOf(pid: number): CpuTime {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // Fields after the command name, which may hold spaces: utime is the 12th of them.
+  const f = stat.slice(stat.lastIndexOf(") ") + 2).split(" ").map(Number);
+  return { selfMs: (f[11] + f[12]) * 10, childrenMs: (f[13] + f[14]) * 10 };
+}
+
 /**
  * Reads VmRSS and VmHWM of process `pid` from /proc (Linux).
  *

@@ -8,7 +8,7 @@
  */
 import { maxConcurrentMethods } from "../../src/node/executor.ts";
 import { SPOOL_SCRIPT } from "../../src/methods/command_spool.ts";
-import { AgentProcess, type Memory } from "./agent_process.ts";
+import { AgentProcess, cpuOf, type Memory } from "./agent_process.ts";
 import { LineCounter } from "./line_counter.ts";
 import { writeToSocket } from "./socket_client.ts";
 
@@ -194,6 +194,11 @@ export interface CommandRun {
   /** VmHWM of both agents after the run (since their start). */
   central: Memory;
   ship: Memory;
+  /**
+   * CPU per command during the run, in ms: central's, ship1's own, and that of the processes
+   * ship1 started (the commands and their wrappers, counted as ship1 reaps them).
+   */
+  cpuPerCommand: { central: number; ship: number; commands: number };
 }
 
 /**
@@ -208,6 +213,7 @@ export interface CommandRun {
  */
 export async function commandRun(pair: CommandPair, count: number): Promise<CommandRun> {
   const before = await pair.replies.poll();
+  const cpu0 = [cpuOf(pair.central.pid), cpuOf(pair.ship.pid)];
   let t0 = 0;
   const answers = writeToSocket(pair.central.socket, commandArray("ship1", count), () => {
     t0 = performance.now();
@@ -216,7 +222,13 @@ export async function commandRun(pair: CommandPair, count: number): Promise<Comm
   const done = await pair.replies.waitFor(before + count, { everyMs: 20, timeoutMs: 300_000 });
   const rejected = (await answers).filter((a) => a.status !== "accepted");
   if (rejected.length > 0) throw new Error(`cli1000: ${rejected.length} rejected`);
+  const [central, ship] = [cpuOf(pair.central.pid), cpuOf(pair.ship.pid)];
   return {
+    cpuPerCommand: {
+      central: (central.selfMs - cpu0[0].selfMs) / count,
+      ship: (ship.selfMs - cpu0[1].selfMs) / count,
+      commands: (ship.childrenMs - cpu0[1].childrenMs) / count,
+    },
     seconds: (done - t0) / 1000,
     firstReplyMs: first - t0,
     central: await pair.central.memory(),
