@@ -218,6 +218,11 @@ export class MethodRunner {
       deps.journal.settled(m.id);
       return;
     }
+    // A reply that could not be queued because the node is stopping: no "done" mark without
+    // it. The record the method was taken on (and started) with stays, and the restarted node
+    // answers from it: a command's result from its spool, or "interrupted" when the stop ended
+    // it. Marked done here, it would never be answered at all.
+    if (def.defaultReplyMethod && deps.stopping()) return;
     if (def.delivery === "store" && !deps.recovering.has(m.id)) {
       deps.batcher.defer([done]).then(
         () => deps.journal.settled(m.id),

@@ -123,6 +123,36 @@ Deno.test(
 );
 
 Deno.test(
+  "a clean stop of a node while a command runs: the command is ended with it, and answered once after the restart, not run again",
+  OPTS,
+  () =>
+    withShip1(async ({ central, ship1, ran }) => {
+      const out = central.file("spool", "ship1", "out.txt");
+      const [answer] = await central.send([{
+        toNode: "ship1",
+        method: "REQCliCommand",
+        methodArgs: ["bash", "-c", `echo once >> ${ran}; sleep 30; echo never`],
+        replyMethod: "REQToFileAppend",
+        directory: "spool",
+        fileName: "out.txt",
+        methodTimeout: 60,
+      }]);
+      assertEquals(answer.status, "accepted");
+      await waitFor(async () => (await readOr(ran)).includes("once"), 30_000, "it running");
+      // SIGTERM: the agent stops its methods, and a reply cannot be queued while it stops.
+      await ship1.stop();
+      await ship1.restart();
+      await waitFor(async () => (await readOr(out)).includes("ERROR"), 30_000, "its answer");
+      await new Promise((r) => setTimeout(r, 2000));
+      const text = await readOr(out);
+      assertEquals(text.split("\n").filter((l) => l.includes("ERROR")).length, 1, text);
+      assert(text.includes("interrupted") && text.includes("not run again"), text);
+      assert(!text.includes("never"), text);
+      assertEquals((await readOr(ran)).split("\n").filter((l) => l), ["once"]);
+    }),
+);
+
+Deno.test(
   "kill -9 of a node amid a streaming command: after its restart the stream goes on from where it was sent, every line once and in order",
   OPTS,
   () =>
