@@ -90,35 +90,49 @@ Deno.test(
     }),
 );
 
+/**
+ * Sends ship1 a command that notes its run in `ran` and sleeps 30 s, and waits until it runs;
+ * returns the reply file its answer goes to on central.
+ */
+async function startLongCommand(central: Agent, ran: string): Promise<string> {
+  const [answer] = await central.send([{
+    toNode: "ship1",
+    method: "REQCliCommand",
+    methodArgs: ["bash", "-c", `echo once >> ${ran}; sleep 30; echo never`],
+    replyMethod: "REQToFileAppend",
+    directory: "spool",
+    fileName: "out.txt",
+    methodTimeout: 60,
+  }]);
+  assertEquals(answer.status, "accepted");
+  await waitFor(async () => (await readOr(ran)).includes("once"), 30_000, "it running");
+  return central.file("spool", "ship1", "out.txt");
+}
+
+/** The command of {@linkcode startLongCommand} was answered "interrupted", once, and ran once. */
+async function assertInterruptedOnce(out: string, ran: string): Promise<void> {
+  await waitFor(async () => (await readOr(out)).includes("ERROR"), 60_000, "its answer");
+  await new Promise((r) => setTimeout(r, 2000)); // A second answer would show here.
+  const text = await readOr(out);
+  assertEquals(text.split("\n").filter((l) => l.includes("ERROR")).length, 1, text);
+  assert(text.includes("interrupted") && text.includes("not run again"), text);
+  assert(!text.includes("never"), text);
+  assertEquals((await readOr(ran)).split("\n").filter((l) => l), ["once"]);
+}
+
 Deno.test(
   "a command whose process died with its node (a reboot) is answered interrupted, once, and not run again",
   OPTS,
   () =>
     withShip1(async ({ central, ship1, ran }) => {
-      const out = central.file("spool", "ship1", "out.txt");
-      const [answer] = await central.send([{
-        toNode: "ship1",
-        method: "REQCliCommand",
-        methodArgs: ["bash", "-c", `echo once >> ${ran}; sleep 30; echo never`],
-        replyMethod: "REQToFileAppend",
-        directory: "spool",
-        fileName: "out.txt",
-        methodTimeout: 60,
-      }]);
-      assertEquals(answer.status, "accepted");
-      await waitFor(async () => (await readOr(ran)).includes("once"), 30_000, "it running");
+      const out = await startLongCommand(central, ran);
       // What a reboot does: the agent and the command's whole process group die at once.
       const [folder] = spools(ship1.dir);
       const pid = Number(Deno.readTextFileSync(`${ship1.dir}/var/spool/${folder}/pid`));
       await ship1.kill9();
       Deno.kill(-pid, "SIGKILL");
       await ship1.restart();
-      await waitFor(async () => (await readOr(out)).includes("ERROR"), 60_000, "its answer");
-      await new Promise((r) => setTimeout(r, 2000));
-      const text = await readOr(out);
-      assertEquals(text.split("\n").filter((l) => l.includes("ERROR")).length, 1, text);
-      assert(text.includes("interrupted") && text.includes("not run again"), text);
-      assertEquals((await readOr(ran)).split("\n").filter((l) => l), ["once"]);
+      await assertInterruptedOnce(out, ran);
     }),
 );
 
@@ -127,28 +141,11 @@ Deno.test(
   OPTS,
   () =>
     withShip1(async ({ central, ship1, ran }) => {
-      const out = central.file("spool", "ship1", "out.txt");
-      const [answer] = await central.send([{
-        toNode: "ship1",
-        method: "REQCliCommand",
-        methodArgs: ["bash", "-c", `echo once >> ${ran}; sleep 30; echo never`],
-        replyMethod: "REQToFileAppend",
-        directory: "spool",
-        fileName: "out.txt",
-        methodTimeout: 60,
-      }]);
-      assertEquals(answer.status, "accepted");
-      await waitFor(async () => (await readOr(ran)).includes("once"), 30_000, "it running");
+      const out = await startLongCommand(central, ran);
       // SIGTERM: the agent stops its methods, and a reply cannot be queued while it stops.
       await ship1.stop();
       await ship1.restart();
-      await waitFor(async () => (await readOr(out)).includes("ERROR"), 30_000, "its answer");
-      await new Promise((r) => setTimeout(r, 2000));
-      const text = await readOr(out);
-      assertEquals(text.split("\n").filter((l) => l.includes("ERROR")).length, 1, text);
-      assert(text.includes("interrupted") && text.includes("not run again"), text);
-      assert(!text.includes("never"), text);
-      assertEquals((await readOr(ran)).split("\n").filter((l) => l), ["once"]);
+      await assertInterruptedOnce(out, ran);
     }),
 );
 
