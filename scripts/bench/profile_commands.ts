@@ -21,6 +21,7 @@ const TRACED =
   "fsync,fdatasync,pwrite64,execve,clone,clone3,vfork,wait4,writev,sendto,recvfrom,read,write";
 const mode = Deno.args[0] ?? "single";
 const out = Deno.args[1] ?? await Deno.makeTempDir({ prefix: "steward-profile-" });
+await Deno.mkdir(out, { recursive: true });
 const broker = await Broker.start();
 const dir = await Deno.makeTempDir({ prefix: "steward-profile-run-" });
 Deno.env.set(FLEET_KEYS_ENV, join(dir, "keys"));
