@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals } from "../../test/assert.ts";
+import { denoCheck } from "../../test/deno_check.ts";
 import { FLAGS } from "../config.ts";
 import { type AclRule, checkAcl, COMMAND_METHODS, HARMLESS_METHODS } from "../security/acl.ts";
 import { sandboxFor } from "../security/sandbox.ts";
@@ -118,11 +119,6 @@ Deno.test("README.md's method table is the one the table generates", async () =>
 
 Deno.test("deno check: a handler missing from the registry, or filed under another name, is a type error", async () => {
   const file = fileURLToPath(new URL("./testdata/registry_gaps.ts", import.meta.url));
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["check", "--no-lock", file],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert(out.success, `deno check failed:\n${new TextDecoder().decode(out.stderr)}`);
+  const { success, stderr } = await denoCheck(file);
+  assert(success, `deno check failed:\n${stderr}`);
 });
